@@ -1,0 +1,70 @@
+# Two commands set everything up from nothing: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON     ?= $(shell command -v python3.11 || command -v python3)
+VENV       := .venv
+PY         := $(VENV)/bin/python
+LAKEHOUSE  := $(VENV)/bin/lakehouse
+INSTALLED  := $(VENV)/.installed
+LAKE_ROOT  ?= .lake
+SEED       ?= 42
+SCALE      ?= 1
+# One date for the whole `make run`, so a run across midnight stays consistent.
+BATCH_DATE ?= $(shell date -u +%F)
+PYTEST_ARGS ?=
+
+export LAKE_ROOT
+export PYSPARK_PYTHON := $(abspath $(PY))
+export SPARK_LOCAL_IP := 127.0.0.1
+
+.PHONY: help install run data workflow test lint format unit e2e package glue-docker sql clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m lakehouse.java --install
+	@touch $@
+
+install: $(INSTALLED) ## create .venv with pinned packages and a Java 17
+
+data: $(INSTALLED) ## generate the sample data into the landing zone (SCALE, SEED, BATCH_DATE)
+	$(LAKEHOUSE) generate --lake-root $(LAKE_ROOT) --scale $(SCALE) --seed $(SEED) --date $(BATCH_DATE)
+
+workflow: $(INSTALLED) ## run the daily workflow locally for BATCH_DATE
+	$(LAKEHOUSE) workflow run daily_batch --lake-root $(LAKE_ROOT) --batch-date $(BATCH_DATE)
+
+run: data workflow ## set up, generate sample data and run the daily workflow locally
+
+lint: $(INSTALLED) ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED) ## apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: $(INSTALLED) lint ## the whole suite
+	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+unit: $(INSTALLED) ## fast tests only
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+package: $(INSTALLED) ## build dist/lakehouse.zip (--extra-py-files) and dist/glue_jobs/*.py
+	$(PY) -m lakehouse.package --out dist
+
+sql: $(INSTALLED) ## run a query on the local catalog: make sql Q="select ..."
+	$(LAKEHOUSE) sql --lake-root $(LAKE_ROOT) "$(Q)"
+
+glue-docker: $(INSTALLED) ## run one job in the public.ecr.aws/glue/aws-glue-libs:5 image: make glue-docker JOB=<name>
+	@test -n "$(JOB)" || { echo "usage: make glue-docker JOB=<job name> [ARGS='--batch_date 2026-01-01']"; exit 2; }
+	$(LAKEHOUSE) glue-docker $(JOB) $(if $(DRY_RUN),--dry-run) -- $(ARGS)
+
+clean: ## remove the local lake and build outputs (keeps .venv)
+	rm -rf $(LAKE_ROOT) dist build

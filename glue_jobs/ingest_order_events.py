@@ -1,0 +1,18 @@
+"""Glue streaming job: ingest order events (Kafka topic orders.events) into bronze.order_events.
+
+Arguments: --JOB_NAME; optional --lake_root, --batch_date, --kafka_bootstrap_servers (AWS: the
+MSK brokers; without it the job reads the local landing folder once, availableNow),
+--kafka_topic, --window_size.
+"""
+
+from lakehouse.ingest_stream import OPTIONAL_ARGS, ingest_order_events
+from lakehouse.runtime import start_job
+
+
+def main(argv: list[str] | None = None) -> None:
+    with start_job(argv, optional=OPTIONAL_ARGS) as job:
+        ingest_order_events(job)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Tables in the catalog: databases, Bronze partition writes and versioned Silver/Gold tables.
+
+Two ways to write, both idempotent for a rerun of the same batch:
+
+* :func:`overwrite_partitions` (Bronze): dynamic partition overwrite, so rewriting a batch replaces
+  exactly that batch's partitions.
+* :func:`write_version` + :func:`point_table_to` (Silver, Gold): the data goes to a new versioned
+  folder, then the catalog's table location is switched to it in one metadata operation. Readers
+  see the old version or the new one, never a half-written table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+VERSION_PREFIX = "v"
+_VERSION_RE = re.compile(r"^v\d{8}T\d{9}Z(_[0-9a-zA-Z]+)?$")
+
+
+@dataclass(frozen=True)
+class TableVersion:
+    name: str
+    location: str
+
+
+def quote(name: str) -> str:
+    """Backtick-quote a dotted identifier: ``silver.orders`` -> ```silver`.`orders```."""
+    return ".".join(f"`{part}`" for part in name.split("."))
+
+
+_DDL_LOCK = threading.Lock()
+
+
+def ensure_database(spark: Any, database: str, location: str) -> None:
+    """Create the database if missing (serialized: parallel jobs of one run share the catalog)."""
+    with _DDL_LOCK:
+        if not spark.catalog.databaseExists(database):
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote(database)} LOCATION '{location}'")
+
+
+def table_exists(spark: Any, table: str) -> bool:
+    return bool(spark.catalog.tableExists(table))
+
+
+def table_location(spark: Any, table: str) -> str | None:
+    """The storage location the catalog points the table at, or None if it does not exist."""
+    if not table_exists(spark, table):
+        return None
+    rows = spark.sql(f"DESCRIBE TABLE EXTENDED {quote(table)}").collect()
+    for row in rows:
+        if row["col_name"] == "Location":
+            return str(row["data_type"])
+    return None
+
+
+def overwrite_partitions(df: Any, table: str, location: str, partition_by: list[str]) -> None:
+    """Write ``df`` into a partitioned Parquet table, replacing only the partitions it contains.
+
+    The table is created on first use. Columns are matched by name; a frame whose columns differ
+    from the table's is refused with the difference spelled out.
+    """
+    spark = df.sparkSession
+    if not table_exists(spark, table):
+        (
+            df.limit(0)
+            .write.format("parquet")
+            .partitionBy(*partition_by)
+            .option("path", location)
+            .saveAsTable(table)
+        )
+    table_columns = spark.table(table).columns
+    if sorted(table_columns) != sorted(df.columns):
+        missing = sorted(set(table_columns) - set(df.columns))
+        extra = sorted(set(df.columns) - set(table_columns))
+        raise ValueError(
+            f"cannot write to {table}: columns differ from the table "
+            f"(missing {missing or 'none'}, unexpected {extra or 'none'})"
+        )
+    df.select(*table_columns).write.insertInto(table, overwrite=True)
+
+
+def new_version_name(tag: str = "") -> str:
+    """A sortable version folder name: ``v20261127T104501123Z_<tag>``."""
+    now = dt.datetime.now(dt.UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
+    suffix = re.sub(r"[^0-9a-zA-Z]", "", tag)[-12:]
+    return f"{VERSION_PREFIX}{stamp}" + (f"_{suffix}" if suffix else "")
+
+
+def write_version(df: Any, table_root: str, tag: str = "") -> TableVersion:
+    """Write ``df`` as a new immutable version folder under ``table_root``."""
+    name = new_version_name(tag)
+    location = f"{table_root.rstrip('/')}/{name}"
+    df.write.mode("errorifexists").parquet(location)
+    return TableVersion(name=name, location=location)
+
+
+def point_table_to(spark: Any, table: str, location: str) -> None:
+    """Make ``table`` read from ``location``: create it, or switch its location atomically.
+
+    A schema change cannot be expressed by a location switch; then the table definition is
+    replaced (drop + create of the external table: the data folders are untouched).
+    """
+    new_schema = spark.read.parquet(location).schema
+    if table_exists(spark, table):
+        if spark.table(table).schema == new_schema:
+            spark.sql(f"ALTER TABLE {quote(table)} SET LOCATION '{location}'")
+            spark.sql(f"REFRESH TABLE {quote(table)}")
+            return
+        spark.sql(f"DROP TABLE {quote(table)}")
+    spark.sql(f"CREATE TABLE {quote(table)} USING parquet LOCATION '{location}'")
+
+
+def is_version_name(name: str) -> bool:
+    return bool(_VERSION_RE.match(name))
+
+
+def list_versions(spark: Any, table_root: str) -> list[str]:
+    """Version folder names under ``table_root``, oldest first."""
+    from lakehouse import storage
+
+    return [n for n in storage.list_dirs(spark, table_root) if is_version_name(n)]
+
+
+def prune_versions(spark: Any, table_root: str, keep: int, current: str) -> list[str]:
+    """Delete all but the newest ``keep`` versions (never the current one); return the removed."""
+    from lakehouse import storage
+
+    versions = list_versions(spark, table_root)
+    doomed = [v for v in versions[: max(0, len(versions) - keep)] if v != current]
+    for name in doomed:
+        storage.delete(spark, f"{table_root.rstrip('/')}/{name}")
+    return doomed
+
+
+def replace_table(
+    df: Any, table: str, table_root: str, tag: str = "", keep: int = 3
+) -> TableVersion:
+    """Write ``df`` as a new version of ``table`` and switch the table to it; prune old versions."""
+    version = write_version(df, table_root, tag)
+    point_table_to(df.sparkSession, table, version.location)
+    prune_versions(df.sparkSession, table_root, keep, current=version.name)
+    return version
+
+
+def ensure_layer_databases(spark: Any, lake_root: str, layers: tuple[str, ...]) -> None:
+    """Create the layer databases (``bronze``, ``silver`` …) at ``<lake>/<layer>``."""
+    for layer in layers:
+        ensure_database(spark, layer, f"{lake_root.rstrip('/')}/{layer}")
+
+
+def count_rows(spark: Any, location: str) -> int:
+    """Rows stored at a Parquet location (answered from file footers, no data scan)."""
+    return int(spark.read.parquet(location).count())

@@ -1,0 +1,269 @@
+"""The ``lakehouse`` command line.
+
+lakehouse generate [--date D] [--scale S] [--seed N]     sample data into the landing zone
+lakehouse workflow run daily_batch [--batch-date D]       run a workflow locally
+lakehouse sql "select ..."                                query the local catalog
+lakehouse glue-docker JOB [--dry-run] -- ARGS             run a job in the Glue 5 image
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+GLUE_IMAGE = "public.ecr.aws/glue/aws-glue-libs:5"
+GLUE_WORKSPACE = "/home/hadoop/workspace"
+
+# Piped or in CI, rich would assume 80 columns and cut the tables.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _lake_root(args: argparse.Namespace) -> str:
+    from lakehouse.runtime import local_lake_root
+
+    return local_lake_root(args.lake_root)
+
+
+# ---------------------------------------------------------------- generate
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from lakehouse.generate import generate
+
+    lake_root = Path(_lake_root(args))
+    entry = generate(lake_root, args.date, scale=args.scale, seed=args.seed)
+    table = Table(title=f"Sample data for batch {args.date} in {lake_root / 'landing'}")
+    for column in ("source", "files", "records", "updates"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for source, info in entry["sources"].items():
+        table.add_row(
+            source, f"{len(info['files']):,}", f"{info['records']:,}", f"{info['updates']:,}"
+        )
+    console.print(table)
+    console.print(f"manifest: {lake_root / 'landing' / 'manifest.json'}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- workflow
+
+
+def cmd_workflow_run(args: argparse.Namespace) -> int:
+    from lakehouse import resources, runtime
+    from lakehouse.workflow.definition import find_workflow, load_workflow
+    from lakehouse.workflow.local_executor import LocalScriptExecutor
+    from lakehouse.workflow.progress import RichProgress
+    from lakehouse.workflow.runner import WorkflowInterrupted, run_workflow
+
+    workflow = load_workflow(find_workflow(args.name, Path(str(resources.folder("workflows")))))
+    lake_root = _lake_root(args)
+    batch_date = args.batch_date.isoformat()
+    run_id = runtime.new_run_id("wr")
+    console.print(
+        f"[bold]{workflow.name}[/bold] run {run_id}  batch {batch_date}  lake {lake_root}"
+    )
+    with console.status("starting Spark (local, one session for the whole run)…"):
+        runtime.engine(lake_root)
+    runtime.LocalRunProperties(lake_root, run_id).put(
+        {"run_id": run_id, "batch_date": batch_date, "workflow_name": workflow.name}
+    )
+    project = resources.project_dir()
+    if project is None:
+        err_console.print("error: run workflows from a checkout of the project")
+        return EXIT_USAGE
+    try:
+        result = run_workflow(
+            workflow,
+            LocalScriptExecutor(project),
+            run_id=run_id,
+            base_arguments={"--lake_root": lake_root},
+            max_parallel=args.max_parallel,
+            listener=RichProgress(console=console),
+        )
+    except WorkflowInterrupted as interrupted:
+        _save_run(lake_root, run_id, interrupted.result.to_dict())
+        err_console.print("interrupted: jobs not started are NOT_RUN")
+        return 130
+    run_dir = _save_run(lake_root, run_id, result.to_dict())
+    console.print(f"\nrun record: {run_dir}")
+    if result.ok:
+        console.print(
+            'query Gold: [bold]lakehouse sql "select * from gold.agg_daily_revenue '
+            'order by order_date desc limit 10"[/bold]'
+        )
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _save_run(lake_root: str, run_id: str, record: dict) -> Path:
+    run_dir = Path(lake_root) / "_runs" / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "workflow_run.json").write_text(json.dumps(record, indent=2, default=str))
+    return run_dir
+
+
+# ---------------------------------------------------------------- sql
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from lakehouse import runtime
+
+    spark = runtime.engine(_lake_root(args)).spark
+    try:
+        frame = spark.sql(args.query)
+    except Exception as exc:  # AnalysisException, ParseException: show the message, not a trace
+        err_console.print(f"error: {str(exc).splitlines()[0]}")
+        return EXIT_FAILED
+    rows = frame.limit(args.limit + 1).collect() if args.limit else frame.collect()
+    shown = rows[: args.limit] if args.limit else rows
+    if args.format == "json":
+        for row in shown:
+            print(json.dumps(row.asDict(recursive=True), default=str))
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(frame.columns)
+        writer.writerows([list(r) for r in shown])
+    else:
+        table = Table(*frame.columns)
+        for row in shown:
+            table.add_row(*["NULL" if v is None else str(v) for v in row])
+        Console(width=console.width if console.is_terminal else 250).print(table)
+        more = (
+            " (more not shown; --limit 0 for all)" if args.limit and len(rows) > args.limit else ""
+        )
+        console.print(f"{len(shown)} row(s){more}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- glue-docker
+
+
+def glue_docker_command(job: str, job_args: list[str], project: Path, home: Path) -> list[str]:
+    """The ``docker run`` command that runs a job script in the Glue 5.0 image.
+
+    The workspace is mounted at /home/hadoop/workspace and ~/.aws read-only at
+    /home/hadoop/.aws, as the image expects; the library goes in as --py-files.
+    """
+    script = project / "glue_jobs" / f"{job}.py"
+    if not script.is_file():
+        raise FileNotFoundError(f"no job script {script}")
+    command = [
+        "docker", "run", "--rm",
+        "-v", f"{home / '.aws'}:/home/hadoop/.aws:ro",
+        "-v", f"{project}:{GLUE_WORKSPACE}",
+        "-w", GLUE_WORKSPACE,
+    ]  # fmt: skip
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name):
+            command += ["-e", f"{name}={os.environ[name]}"]
+    command += [
+        GLUE_IMAGE,
+        "spark-submit",
+        "--py-files", f"{GLUE_WORKSPACE}/dist/lakehouse.zip",
+        f"{GLUE_WORKSPACE}/glue_jobs/{job}.py",
+        "--JOB_NAME", job,
+    ]  # fmt: skip
+    if "--lake_root" not in job_args:
+        command += ["--lake_root", f"{GLUE_WORKSPACE}/.lake"]
+    return command + job_args
+
+
+def cmd_glue_docker(args: argparse.Namespace) -> int:
+    from lakehouse import package, resources
+
+    project = resources.project_dir()
+    if project is None:
+        err_console.print("error: run glue-docker from a checkout of the project")
+        return EXIT_USAGE
+    job_args = [a for a in args.job_args if a != "--"]
+    try:
+        command = glue_docker_command(args.job, job_args, project, Path.home())
+    except FileNotFoundError as exc:
+        err_console.print(f"error: {exc}")
+        return EXIT_USAGE
+    print(shlex.join(command))
+    if args.dry_run:
+        return EXIT_OK
+    if shutil.which("docker") is None:
+        err_console.print("error: docker is not installed; the command above is what would run")
+        return EXIT_FAILED
+    package.build(project, project / "dist")
+    return subprocess.run(command, check=False).returncode
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_lake(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--lake-root", help="local lake folder (default: $LAKE_ROOT or .lake)")
+        return p
+
+    gen = with_lake(sub.add_parser("generate", help="write sample data into the landing zone"))
+    gen.add_argument("--date", type=_date, default=_today(), help="batch date (default: today UTC)")
+    gen.add_argument("--scale", type=float, default=1.0, help="volume multiplier (1.0 = SF1)")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.set_defaults(func=cmd_generate)
+
+    wf = sub.add_parser("workflow", help="workflows").add_subparsers(dest="action", required=True)
+    run = with_lake(
+        wf.add_parser("run", help="run a workflow locally with Glue's trigger semantics")
+    )
+    run.add_argument("name", help="workflow name, e.g. daily_batch")
+    run.add_argument("--batch-date", type=_date, default=_today())
+    run.add_argument("--max-parallel", type=int, default=2, help="jobs running at once")
+    run.set_defaults(func=cmd_workflow_run)
+
+    sql = with_lake(sub.add_parser("sql", help="run a Spark SQL query on the local catalog"))
+    sql.add_argument("query")
+    sql.add_argument("--limit", type=int, default=50, help="rows to show (0 = all)")
+    sql.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    sql.set_defaults(func=cmd_sql)
+
+    docker = sub.add_parser("glue-docker", help=f"run a job in {GLUE_IMAGE}")
+    docker.add_argument("job", help="job name, e.g. silver_to_gold")
+    docker.add_argument("--dry-run", action="store_true", help="only print the docker command")
+    docker.add_argument("job_args", nargs=argparse.REMAINDER, help="-- then job arguments")
+    docker.set_defaults(func=cmd_glue_docker)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LAKEHOUSE_LOG_LEVEL", "WARNING"))
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        err_console.print(f"error: {exc}")
+        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

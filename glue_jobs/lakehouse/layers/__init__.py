@@ -1,0 +1,1 @@
+"""Pure transforms per layer: ``DataFrame -> DataFrame``, no I/O, no catalog."""
