@@ -96,17 +96,20 @@ def ms_date(ms: int) -> date:
 
 
 _DAY_TEXT: dict[int, str] = {}  # days since the epoch -> "YYYY-MM-DD"
+_CLOCK: list[str] = []  # second of the day -> "HH:MM:SS"
 
 
 def _timestamp(ms: int, separator: str) -> str:
+    if not _CLOCK:
+        _CLOCK.extend(
+            f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)
+        )
     days, ms_of_day = divmod(ms, DAY_MS)
     day = _DAY_TEXT.get(days)
     if day is None:
         day = _DAY_TEXT[days] = (_EPOCH_DATE + timedelta(days=days)).isoformat()
-    hour, ms_of_hour = divmod(ms_of_day, HOUR_MS)
-    minute, ms_of_minute = divmod(ms_of_hour, 60_000)
-    second, millis = divmod(ms_of_minute, 1000)
-    return f"{day}{separator}{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}"
+    second, millis = divmod(ms_of_day, 1000)
+    return f"{day}{separator}{_CLOCK[second]}.{millis:03d}"
 
 
 def iso_ms(ms: int) -> str:
@@ -140,7 +143,7 @@ def slot_ms(start_ms: int, end_ms: int, count: int, index: int, fraction: float)
 
 
 def cumulative(weights: list[float]) -> list[float]:
-    """Cumulative weights for ``random.Random.choices(..., cum_weights=...)``."""
+    """Running totals of ``weights``, as ``pick`` takes them."""
     total, out = 0.0, []
     for w in weights:
         total += w

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from lakehouse.generate.common import DAY_MS, Plan, cumulative, iso_ms, pick, slot_ms
 
@@ -63,8 +63,7 @@ _FREE_MAIL_CUM = cumulative([40, 15, 10, 8, 8, 3, 5, 4, 4, 3])
 _ASCII_FOLD = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "æ": "ae"})
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(NamedTuple):
     """A contact's state as the CRM reports it at some moment."""
 
     index: int
@@ -108,11 +107,9 @@ def make_email(rng, first: str, last: str, company: str | None, number: int) -> 
 
 
 def make_phone(rng, country: str) -> str:
-    code = COUNTRIES[country][1]
-    digits = int(rng.random() * 10**10)
-    return (
-        f"+{code} {digits // 10**7 % 980 + 20} {digits // 10**4 % 900 + 100} {digits % 9000 + 1000}"
-    )
+    n = int(rng.random() * 10**12)
+    area, exchange, line = 20 + n % 980, 100 + n // 1000 % 900, 1000 + n // 10**6 % 9000
+    return f"+{COUNTRIES[country][1]} {area} {exchange} {line}"
 
 
 def make_company(rng) -> str:
@@ -149,8 +146,8 @@ class ContactBook:
             d = len(self._updated_on)
             population = self.delivered_before(d)
             count = min(self.plan.volumes.updated_contacts_per_day, population)
-            self._updated_on.append(sorted(self.plan.rng("contact-updates", d).sample(
-                range(population), count)))  # fmt: skip
+            chosen = self.plan.rng("contact-updates", d).sample(range(population), count)
+            self._updated_on.append(sorted(chosen))
         return self._updated_on[day]
 
     # -- what they look like -----------------------------------------------------------------
@@ -179,9 +176,18 @@ class ContactBook:
         email = make_email(rng, first, last, company, index + 1)
         stage = pick(STAGES, _STAGE_CUM, rng.random())
         return Contact(
-            index, contact_id(index), email, first, last, phone, company, country, stage,
-            created, modified,
-        )  # fmt: skip
+            index=index,
+            id=contact_id(index),
+            email=email,
+            firstname=first,
+            lastname=last,
+            phone=phone,
+            company=company,
+            country=country,
+            lifecyclestage=stage,
+            created_ms=created,
+            modified_ms=modified,
+        )
 
     def updated(self, contact: Contact, day: int) -> Contact:
         """``contact`` after its update of batch ``day`` (a moment of the day before)."""
@@ -197,8 +203,8 @@ class ContactBook:
             company = make_company(rng)
         elif change < 0.3 or not can_advance:
             phone = make_phone(rng, contact.country)
-        return replace(
-            contact, lifecyclestage=stage, company=company, phone=phone, modified_ms=modified
+        return contact._replace(
+            lifecyclestage=stage, company=company, phone=phone, modified_ms=modified
         )
 
     def state(self, index: int, day: int, updates: dict[int, list[int]]) -> Contact:
@@ -255,8 +261,8 @@ def write_pages(folder: Path, records: list[dict]) -> dict[str, list[dict]]:
     pages = [records[i : i + PAGE_SIZE] for i in range(0, len(records), PAGE_SIZE)] or [[]]
     for number, results in enumerate(pages, start=1):
         page: dict = {"results": results}
-        if number < len(pages):
-            after = str(int(results[-1]["id"]) + 1)
+        if number < len(pages):  # the cursor: the id the next page starts from
+            after = str(pages[number][0]["id"])
             page["paging"] = {"next": {"after": after, "link": f"{CONTACTS_URL}?after={after}"}}
         name = f"page-{number:05d}.json"
         (folder / name).write_text(json.dumps(page, ensure_ascii=False) + "\n", encoding="utf-8")

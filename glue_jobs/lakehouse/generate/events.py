@@ -50,6 +50,11 @@ def partition_of(key: str) -> int:
     return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % PARTITIONS
 
 
+def order_partition(index: int) -> int:
+    """The partition of order ``index``'s events (keyed by its order id)."""
+    return partition_of(str(order_id(index)))
+
+
 def is_late(record: dict) -> bool:
     """Delivered (Kafka timestamp) two or more calendar days after the event happened."""
     try:
@@ -68,7 +73,6 @@ class EventStream:
     def __init__(self, plan: Plan, orders: OrderBook) -> None:
         self.plan, self.orders = plan, orders
         self._start: tuple[int, int] | None = None
-        self._partitions: dict[int, int] = {}
 
     def stream_start(self) -> tuple[int, int]:
         """(first streamed order index, earliest streamed event time of that order).
@@ -91,12 +95,6 @@ class EventStream:
                 taken += len(delivered)
         return self._start
 
-    def partition(self, index: int) -> int:
-        """The partition of order ``index``'s events (keyed by order id)."""
-        if index not in self._partitions:
-            self._partitions[index] = partition_of(str(order_id(index)))
-        return self._partitions[index]
-
     def streamed(self, life: Lifecycle) -> list[Milestone]:
         first_index, first_ts = self.stream_start()
         if life.index > first_index:
@@ -116,13 +114,16 @@ class EventStream:
         events = []
         for index in range(first_index, self.orders.delivered_before(day + 1)):
             life = self.orders.lifecycle(index, keep=day == 0)
+            earlier = 0
             for m in self.streamed(life):
                 b = self.plan.batch_of_ms(m.delivered_ms)
                 if b < day:
                     earlier_by_batch[b] += 1
-                    earlier_by_partition[self.partition(index)] += 1
+                    earlier += 1
                 elif b == day:
                     events.append((index, m))
+            if earlier:
+                earlier_by_partition[order_partition(index)] += earlier
         events.sort(key=lambda e: (e[1].delivered_ms, e[0], _STATUS_RANK[e[1].status]))
         return events, earlier_by_partition, earlier_by_batch
 
@@ -148,9 +149,11 @@ def kafka_record(orders: OrderBook, index: int, m: Milestone, partition: int, of
 def event_batch(stream: EventStream, day: int) -> tuple[list[dict], int]:
     """Batch ``day``'s Kafka records and the number of its first file."""
     events, next_offset, earlier_by_batch = stream.batch(day)
-    records = []
+    records, partitions = [], {}
     for index, m in events:
-        partition = stream.partition(index)
+        partition = partitions.get(index)
+        if partition is None:
+            partition = partitions[index] = order_partition(index)
         records.append(kafka_record(stream.orders, index, m, partition, next_offset[partition]))
         next_offset[partition] += 1
     first_file = sum(-(-n // RECORDS_PER_FILE) for n in earlier_by_batch)

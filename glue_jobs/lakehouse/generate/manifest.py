@@ -49,14 +49,9 @@ def file_entry(path: Path, records: int, updates: int, **extra: int) -> dict:
     return {"records": records, "updates": updates, **extra, "sha256": digest}
 
 
-def source_entry(files: dict[str, dict]) -> dict:
-    """A source's entry: the counts summed over its files, then the files."""
-    entry = {
-        "records": sum(f["records"] for f in files.values()),
-        "updates": sum(f["updates"] for f in files.values()),
-    }
-    if any("late" in f for f in files.values()):
-        entry["late"] = sum(f.get("late", 0) for f in files.values())
+def source_entry(files: dict[str, dict], counts: tuple[str, ...] = ("records", "updates")) -> dict:
+    """A source's entry: each of ``counts`` summed over its files, then the files."""
+    entry: dict = {count: sum(f[count] for f in files.values()) for count in counts}
     entry["files"] = files
     return entry
 

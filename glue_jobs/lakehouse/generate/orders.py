@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import io
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -75,8 +74,7 @@ class Lifecycle(NamedTuple):
         return reached
 
 
-@dataclass(frozen=True)
-class OrderTerms:
+class OrderTerms(NamedTuple):
     """What was ordered: fixed at placement."""
 
     order_id: int

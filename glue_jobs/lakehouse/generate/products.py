@@ -1,8 +1,9 @@
 """Vendor products: the catalogue of eight European vendors and their ';'-delimited price lists.
 
 The initial load holds every vendor's full list. On each later day one or two vendors re-send
-their full list: about 10% of its prices changed (effective the day before the batch) and, among
-them, the day's few new SKUs. A row's ``effective_date`` is the date its current price took effect.
+their full list, now with the day's few new SKUs and about 10% of the prices changed. A row's
+``effective_date`` is the date its current price took effect: the day before the batch for new
+SKUs and changed prices, an earlier date for the rest.
 """
 
 from __future__ import annotations
@@ -15,15 +16,8 @@ from pathlib import Path
 from lakehouse.generate.common import HISTORY_DAYS, Plan, cumulative
 from lakehouse.generate.fx import CURRENCIES
 
-HEADER = [
-    "sku",
-    "product_name",
-    "category",
-    "unit_price",
-    "currency",
-    "vendor_id",
-    "effective_date",
-]
+HEADER = ["sku", "product_name", "category", "unit_price", "currency", "vendor_id",
+          "effective_date"]  # fmt: skip
 PRICE_CHANGE_SHARE = 0.10
 
 # vendor id: (currency, share of the catalogue, brands)
@@ -168,7 +162,8 @@ class Catalog:
                 continue
             rng = self.plan.rng("price", sku, d)
             if rng.random() < PRICE_CHANGE_SHARE:
-                price = to_price_cents(price / 100 * rng.uniform(0.88, 1.15), rng)
+                new_price = to_price_cents(price / 100 * rng.uniform(0.88, 1.15), rng)
+                price = new_price if new_price != price else price + 100
                 effective = self.plan.batch_date(d) - timedelta(days=1)
         return price, effective
 
