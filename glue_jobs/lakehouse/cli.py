@@ -110,11 +110,26 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
     run_dir = _save_run(lake_root, run_id, result.to_dict())
     console.print(f"\nrun record: {run_dir}")
     if result.ok:
+        _print_layer_tables(runtime.engine().spark, "gold")
         console.print(
             'query Gold: [bold]lakehouse sql "select * from gold.agg_daily_revenue '
             'order by order_date desc limit 10"[/bold]'
         )
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _print_layer_tables(spark, database: str) -> None:
+    """Rows and storage location of every table of one layer."""
+    from lakehouse import catalog
+
+    table = Table(title=f"{database} tables", title_justify="left")
+    for column in ("table", "rows", "location"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for entry in sorted(spark.catalog.listTables(database), key=lambda t: t.name):
+        name = f"{database}.{entry.name}"
+        rows = spark.table(name).count()
+        table.add_row(name, f"{rows:,}", catalog.table_location(spark, name) or "")
+    console.print(table)
 
 
 def _save_run(lake_root: str, run_id: str, record: dict) -> Path:
