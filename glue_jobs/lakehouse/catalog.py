@@ -87,7 +87,7 @@ def new_version_name(tag: str = "") -> str:
     """A sortable version folder name: ``v20261127T104501123Z_<tag>``."""
     now = dt.datetime.now(dt.UTC)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
-    suffix = re.sub(r"[^0-9a-zA-Z]", "", tag)[-12:]
+    suffix = re.sub(r"[^0-9a-zA-Z]", "", tag.rsplit("_", 1)[-1])[-12:]
     return f"{VERSION_PREFIX}{stamp}" + (f"_{suffix}" if suffix else "")
 
 

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -108,6 +109,9 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
         err_console.print("interrupted: jobs not started are NOT_RUN")
         return 130
     run_dir = _save_run(lake_root, run_id, result.to_dict())
+    for node in result.failed_nodes:
+        console.print(f"\n[red]{node.job_name} {node.state}[/red]", highlight=False)
+        console.print(escape(node.error or ""), highlight=False)
     console.print(f"\nrun record: {run_dir}")
     if result.ok:
         _print_layer_tables(runtime.engine().spark, "gold")

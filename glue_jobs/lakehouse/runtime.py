@@ -318,7 +318,9 @@ class JobRun:
             else:
                 self.metrics[key] = value
 
-    def record(self, state: str, error: str | None = None) -> dict[str, Any]:
+    def record(
+        self, state: str, error: str | None = None, traceback_text: str | None = None
+    ) -> dict[str, Any]:
         """Write the job-run record (the local counterpart of Glue's job-run history)."""
         ended = dt.datetime.now(dt.UTC)
         record = {
@@ -333,6 +335,7 @@ class JobRun:
             "duration_s": round((ended - self.started_at).total_seconds(), 3),
             "metrics": self.metrics,
             "error": error,
+            "traceback": traceback_text,
         }
         JOB_RUN_RECORDS[self.job_run_id] = record
         if "://" not in self.lake_root:
@@ -400,7 +403,9 @@ def start_job(
         yield run
     except BaseException as exc:
         run.add_metrics(duration_s=round(time.monotonic() - started, 3))
-        run.record("FAILED", error="".join(traceback.format_exception_only(exc)).strip())
+        from lakehouse.errors import describe
+
+        run.record("FAILED", error=describe(exc), traceback_text=traceback.format_exc())
         raise
     if glue_job is not None:
         glue_job.commit()

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from lakehouse import runtime
+from lakehouse.errors import describe
 from lakehouse.workflow.runner import JobInvocation, JobResult
-
-ERROR_LINES = 6
 
 
 class LocalScriptExecutor:
@@ -54,7 +52,7 @@ class LocalScriptExecutor:
             self._module(script).main([str(script), *invocation.argv])
         except Exception as exc:
             state = "TIMEOUT" if timed_out.is_set() else "FAILED"
-            return self._result(invocation, state, _short_error(exc))
+            return self._result(invocation, state, describe(exc))
         finally:
             if timer is not None:
                 timer.cancel()
@@ -80,10 +78,3 @@ class LocalScriptExecutor:
             rows_written=metrics.get("rows_written"),
             details=record,
         )
-
-
-def _short_error(exc: BaseException) -> str:
-    """The exception's type and message, without the JVM stack trace that py4j appends."""
-    text = "".join(traceback.format_exception_only(exc)).strip()
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("at ")]
-    return "\n".join(lines[:ERROR_LINES])
