@@ -17,6 +17,9 @@ from lakehouse.errors import describe
 from lakehouse.workflow.runner import JobInvocation, JobResult
 
 
+SECONDS_PER_MINUTE = 60
+
+
 class LocalScriptExecutor:
     """Executes job runs by calling the job script's ``main`` with Glue-style argv."""
 
@@ -44,7 +47,9 @@ class LocalScriptExecutor:
         timer = None
         if invocation.timeout_minutes:
             timer = threading.Timer(
-                invocation.timeout_minutes * 60, self._cancel, (invocation.job_run_id, timed_out)
+                invocation.timeout_minutes * SECONDS_PER_MINUTE,
+                self._cancel,
+                (invocation.job_run_id, timed_out),
             )
             timer.daemon = True
             timer.start()
