@@ -178,6 +178,109 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- dq
+
+
+def cmd_dq_lint(args: argparse.Namespace) -> int:
+    from lakehouse.dq.lint import lint_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        err_console.print(f"error: no such file or folder: {', '.join(missing)}")
+        return EXIT_USAGE
+    problems = lint_paths(args.paths)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    err_console.print(f"{errors} error(s), {warnings} warning(s)")
+    return EXIT_USAGE if errors else EXIT_OK
+
+
+def _unsupported_rules(ruleset) -> list[str]:
+    """Rules the local engine refuses, found before any data is read."""
+    from lakehouse.dq import rule_types
+
+    found = []
+    for rule in [*ruleset.leaf_rules(), *ruleset.analyzers]:
+        spec = rule_types.get(rule.rule_type)
+        if spec is None or not spec.supported:
+            why = getattr(spec, "unsupported_reason", None) or "not supported by the local engine"
+            found.append(f"line {rule.line}, column {rule.column}: {rule.text}: {why}")
+    return found
+
+
+def cmd_dq_evaluate(args: argparse.Namespace) -> int:
+    from lakehouse.dq.parser import DqdlSyntaxError, parse_file
+
+    out = err_console if args.format == "json" else console
+    try:
+        ruleset = parse_file(args.ruleset)
+    except (DqdlSyntaxError, OSError) as exc:
+        err_console.print(f"error: {args.ruleset}: {exc}", highlight=False)
+        return EXIT_USAGE
+    unsupported = _unsupported_rules(ruleset)
+    if unsupported:
+        err_console.print("error: rules the engine cannot evaluate (nothing was evaluated):")
+        for line in unsupported:
+            err_console.print(f"  {line}", highlight=False)
+        return EXIT_USAGE
+    refs = {}
+    for item in args.ref:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            err_console.print(f"error: --ref must be NAME=PATH, got {item!r}")
+            return EXIT_USAGE
+        refs[name] = path
+
+    from lakehouse import runtime
+    from lakehouse.dq.datasets import DatasetError, load_dataset
+    from lakehouse.dq.evaluator import UnsupportedRuleError, evaluate_ruleset
+    from lakehouse.dq.history import JsonLinesHistory, NoHistory
+
+    spark = runtime.engine(_lake_root(args)).spark
+    try:
+        data = load_dataset(spark, args.data)
+        references = {name: load_dataset(spark, path) for name, path in refs.items()}
+        result = evaluate_ruleset(
+            data,
+            ruleset,
+            references=references,
+            history=JsonLinesHistory(args.history) if args.history else NoHistory(),
+            ruleset_name=Path(args.ruleset).stem,
+            dataset_name=Path(args.data).stem or args.data,
+            row_level=bool(args.rows),
+        )
+    except (DatasetError, UnsupportedRuleError) as exc:
+        err_console.print(f"error: {exc}", highlight=False)
+        return EXIT_USAGE
+    if args.rows:
+        result.row_level.write.mode("overwrite").parquet(args.rows)
+        out.print(f"row-level outcomes: {args.rows}")
+    if args.format == "json":
+        print(json.dumps(result.to_json()))
+    else:
+        _print_dq_table(result)
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _print_dq_table(result) -> None:
+    table = Table("rule", "outcome", "metrics", "failure reason", title="data quality")
+    for outcome in result.outcomes:
+        colour = "green" if outcome.passed else "red"
+        metrics = ", ".join(f"{k}={v:g}" for k, v in outcome.evaluated_metrics.items())
+        table.add_row(
+            escape(outcome.rule),
+            f"[{colour}]{outcome.outcome}[/{colour}]",
+            escape(metrics),
+            escape(outcome.failure_reason or ""),
+        )
+    console.print(table)
+    console.print(
+        f"score {result.score:.3f}: {len(result.failed)} of {len(result.outcomes)} failed"
+    )
+
+
 # ---------------------------------------------------------------- glue-docker
 
 
@@ -265,6 +368,25 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--limit", type=int, default=50, help="rows to show (0 = all)")
     sql.add_argument("--format", choices=("table", "json", "csv"), default="table")
     sql.set_defaults(func=cmd_sql)
+
+    dq = sub.add_parser("dq", help="data quality (DQDL)").add_subparsers(
+        dest="action", required=True
+    )
+    lint = dq.add_parser("lint", help="check DQDL files; exit 2 on errors")
+    lint.add_argument("paths", nargs="+", help=".dqdl files or folders")
+    lint.set_defaults(func=cmd_dq_lint)
+    ev = with_lake(dq.add_parser("evaluate", help="evaluate a ruleset on a file, folder or table"))
+    ev.add_argument(
+        "--data", required=True, help="Parquet/CSV/JSON/JSON-lines file or folder, or db.table"
+    )
+    ev.add_argument("--ruleset", required=True, help="a .dqdl file")
+    ev.add_argument(
+        "--ref", action="append", default=[], metavar="NAME=PATH", help="a reference dataset"
+    )
+    ev.add_argument("--format", choices=("table", "json"), default="table")
+    ev.add_argument("--rows", metavar="OUT_DIR", help="write row-level outcomes (Parquet) here")
+    ev.add_argument("--history", metavar="DIR", help="metrics history for dynamic rules (last(k))")
+    ev.set_defaults(func=cmd_dq_evaluate)
 
     docker = sub.add_parser("glue-docker", help=f"run a job in {GLUE_IMAGE}")
     docker.add_argument("job", help="job name, e.g. silver_to_gold")
