@@ -6,83 +6,14 @@ recomputes from the landed files, and reruns must change nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 
-from lakehouse import cli
 from tests.e2e import recompute
+from tests.e2e.conftest import DAY1, DAY2, GOLD, node, snapshot
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-
-DAY1 = dt.date(2026, 3, 1)
-DAY2 = DAY1 + dt.timedelta(days=1)
-SCALE = "0.02"
-GOLD = ["fct_orders", "dim_customer", "agg_daily_revenue", "fct_order_fulfillment"]
-
-
-def generate(lake: Path, day: dt.date) -> None:
-    assert (
-        cli.main(
-            ["generate", "--lake-root", str(lake), "--date", day.isoformat(), "--scale", SCALE]
-        )
-        == 0
-    )
-
-
-def run_workflow(lake: Path, day: dt.date) -> dict:
-    """Run daily_batch for ``day``; return the run record the runner saved."""
-    runs = lake / "_runs"
-    before = set(runs.glob("wr_*")) if runs.exists() else set()
-    code = cli.main(
-        [
-            "workflow",
-            "run",
-            "daily_batch",
-            "--lake-root",
-            str(lake),
-            "--batch-date",
-            day.isoformat(),
-        ]
-    )
-    (new_run,) = set(runs.glob("wr_*")) - before
-    record = json.loads((new_run / "workflow_run.json").read_text())
-    assert code == 0, [n for n in record["nodes"] if n["state"] != "SUCCEEDED"]
-    return record
-
-
-def node(record: dict, job: str) -> dict:
-    return next(n for n in record["nodes"] if n["job_name"] == job)
-
-
-def snapshot(spark, table: str) -> list[tuple]:
-    return sorted(tuple(r) for r in spark.table(table).collect())
-
-
-@pytest.fixture(scope="module")
-def lake(spark, spark_lake):
-    return spark_lake
-
-
-@pytest.fixture(scope="module")
-def day1(lake, spark):
-    generate(lake, DAY1)
-    record = run_workflow(lake, DAY1)
-    return record, {t: snapshot(spark, f"gold.{t}") for t in GOLD}
-
-
-@pytest.fixture(scope="module")
-def day1_rerun(day1, lake):
-    generate(lake, DAY1)  # make run regenerates the same files...
-    return run_workflow(lake, DAY1)  # ...and runs the same batch again
-
-
-@pytest.fixture(scope="module")
-def day2(day1_rerun, lake):
-    generate(lake, DAY2)
-    return run_workflow(lake, DAY2)
 
 
 def test_a_clean_run_succeeds_on_every_node_and_counts_rows(day1, lake):

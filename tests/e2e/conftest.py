@@ -1,0 +1,82 @@
+"""Shared e2e fixtures: two days of generated data run through the daily workflow, in-process.
+
+Session-scoped per pytest worker; every e2e test module is in the xdist group "e2e", so they all
+run on one worker and share the runs (each run costs about a minute).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from lakehouse import cli
+
+DAY1 = dt.date(2026, 3, 1)
+DAY2 = DAY1 + dt.timedelta(days=1)
+SCALE = "0.02"
+GOLD = ["fct_orders", "dim_customer", "agg_daily_revenue", "fct_order_fulfillment"]
+
+
+def generate(lake: Path, day: dt.date) -> None:
+    assert (
+        cli.main(
+            ["generate", "--lake-root", str(lake), "--date", day.isoformat(), "--scale", SCALE]
+        )
+        == 0
+    )
+
+
+def run_workflow(lake: Path, day: dt.date) -> dict:
+    """Run daily_batch for ``day``; return the run record the runner saved."""
+    runs = lake / "_runs"
+    before = set(runs.glob("wr_*")) if runs.exists() else set()
+    code = cli.main(
+        [
+            "workflow",
+            "run",
+            "daily_batch",
+            "--lake-root",
+            str(lake),
+            "--batch-date",
+            day.isoformat(),
+        ]
+    )
+    (new_run,) = set(runs.glob("wr_*")) - before
+    record = json.loads((new_run / "workflow_run.json").read_text())
+    assert code == 0, [n for n in record["nodes"] if n["state"] != "SUCCEEDED"]
+    return record
+
+
+def node(record: dict, job: str) -> dict:
+    return next(n for n in record["nodes"] if n["job_name"] == job)
+
+
+def snapshot(spark, table: str) -> list[tuple]:
+    return sorted(tuple(r) for r in spark.table(table).collect())
+
+
+@pytest.fixture(scope="session")
+def lake(spark, spark_lake):
+    return spark_lake
+
+
+@pytest.fixture(scope="session")
+def day1(lake, spark):
+    generate(lake, DAY1)
+    record = run_workflow(lake, DAY1)
+    return record, {t: snapshot(spark, f"gold.{t}") for t in GOLD}
+
+
+@pytest.fixture(scope="session")
+def day1_rerun(day1, lake):
+    generate(lake, DAY1)  # make run regenerates the same files...
+    return run_workflow(lake, DAY1)  # ...and runs the same batch again
+
+
+@pytest.fixture(scope="session")
+def day2(day1_rerun, lake):
+    generate(lake, DAY2)
+    return run_workflow(lake, DAY2)
