@@ -18,7 +18,7 @@ export LAKE_ROOT
 export PYSPARK_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: help install run data workflow test lint format unit e2e package glue-docker sql clean
+.PHONY: help install run data workflow test lint format unit e2e package glue-docker sql clean bench-dq bench
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -68,3 +68,20 @@ glue-docker: $(INSTALLED) ## run one job in the public.ecr.aws/glue/aws-glue-lib
 
 clean: ## remove the local lake and build outputs (keeps .venv)
 	rm -rf $(LAKE_ROOT) dist build
+
+# ---------------------------------------------------------------- benchmarks (see bench/README.md)
+GX_VENV    := .tools/gx-venv
+GX_PY      := $(GX_VENV)/bin/python
+GX_STAMP   := $(GX_VENV)/.installed
+BENCH_ARGS ?=
+
+# Great Expectations lives in its own venv so its dependencies never touch the project's.
+$(GX_STAMP): bench/requirements-gx.txt
+	@test -x $(GX_PY) || $(PYTHON) -m venv $(GX_VENV)
+	$(GX_PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements-gx.txt
+	@touch $@
+
+bench-dq: $(INSTALLED) $(GX_STAMP) ## DQ benchmark, 1M rows: DQDL engine vs hand-written agg vs GX (BENCH_ARGS=--smoke)
+	$(PY) bench/dq_bench.py --rows 1000000 --gx-python $(GX_PY) $(BENCH_ARGS)
+
+bench: bench-dq ## every benchmark
