@@ -16,7 +16,6 @@ from lakehouse import runtime
 from lakehouse.errors import describe
 from lakehouse.workflow.runner import JobInvocation, JobResult
 
-
 SECONDS_PER_MINUTE = 60
 
 
