@@ -56,3 +56,45 @@ def test_evaluate_refuses_rules_the_engine_cannot_evaluate_before_reading_data(t
 def test_lint_of_a_missing_path_is_a_usage_error(tmp_path, capsys):
     assert cli.main(["dq", "lint", str(tmp_path / "nope")]) == 2
     assert json.dumps(str(tmp_path / "nope"))[1:-1] in capsys.readouterr().err
+
+
+def test_evaluate_a_users_csv_prints_one_json_document_and_exits_1_on_failure(
+    spark, spark_lake, tmp_path, capsys
+):
+    data = tmp_path / "people.csv"
+    data.write_text("id,email,age\n1,a@x.io,30\n2,,41\n3,c@x.io,17\n")
+    ruleset = tmp_path / "people.dqdl"
+    ruleset.write_text(
+        'Rules = [\n  IsPrimaryKey "id",\n  IsComplete "email",\n  ColumnValues "age" >= 18\n]\n'
+    )
+    code = cli.main([
+        "dq", "evaluate", "--lake-root", str(spark_lake), "--data", str(data),
+        "--ruleset", str(ruleset), "--format", "json",
+    ])  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [o["Outcome"] for o in doc["outcomes"]] == ["Passed", "Failed", "Failed"]
+    assert doc["outcomes"][1]["EvaluatedMetrics"]["Column.email.Completeness"] == 2 / 3
+    assert doc["score"] == 1 / 3 and doc["passed"] is False
+
+
+def test_evaluate_json_lines_with_a_reference_and_row_level_output(
+    spark, spark_lake, tmp_path, capsys
+):
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text('{"id": 1, "cid": 10}\n{"id": 2, "cid": 11}\n')
+    customers = tmp_path / "customers.jsonl"
+    customers.write_text('{"cid": 10}\n{"cid": 11}\n')
+    ruleset = tmp_path / "orders.dqdl"
+    ruleset.write_text(
+        'Rules = [ ReferentialIntegrity "cid" "customers.cid" = 1.0, IsUnique "id" ]\n'
+    )
+    rows = tmp_path / "rows"
+    code = cli.main([
+        "dq", "evaluate", "--lake-root", str(spark_lake), "--data", str(orders),
+        "--ruleset", str(ruleset), "--ref", f"customers={customers}", "--rows", str(rows),
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr()
+    row_level = spark.read.parquet(str(rows))
+    assert "DataQualityEvaluationResult" in row_level.columns
+    assert {r[0] for r in row_level.select("DataQualityEvaluationResult").collect()} == {"Passed"}

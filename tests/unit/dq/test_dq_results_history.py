@@ -121,3 +121,21 @@ def test_glue_adapter_calls_evaluate_data_quality_with_our_publishing_options(mo
             "RowCount > 0", "Passed", None, {"Dataset.*.RowCount": 5.0}, {"severity": "warn"}
         )
     ]
+
+
+def test_auto_engine_is_ours_outside_glue_and_glue_inside(monkeypatch):
+    from lakehouse.dq import engines
+
+    assert engines.resolve_engine("auto", None) == "lakehouse"
+    assert engines.resolve_engine("lakehouse", object()) == "lakehouse"
+    monkeypatch.setattr(engines.importlib.util, "find_spec", lambda name: object())
+    assert engines.resolve_engine("auto", object()) == "glue"
+
+
+def test_asking_for_glue_outside_glue_is_a_clear_error():
+    from lakehouse.dq import engines
+
+    with pytest.raises(RuntimeError, match="only in AWS Glue"):
+        engines.resolve_engine("glue", None)
+    with pytest.raises(ValueError, match="unknown DQ engine"):
+        engines.resolve_engine("deequ", None)
