@@ -19,11 +19,14 @@ Pure Python (no Spark import), so plans can be built and asserted on without a s
   then ``groupBy(table, keys).count()``; ``"per_columns"``: one narrow pipeline per distinct
   key-column set (tables on the same columns with different ``where`` share it), so the
   input is read once per column set. The per-pipeline counts are unioned and reduced by one
-  ``groupBy(table).agg(...)``. Measured on a 2-core machine (6M rows, 5 tables):
-  per_columns is 2-3x faster on a columnar file scan (narrow shuffles), single_pass ~1.5x
-  faster when the input is an expensive lineage (a join) that would be recomputed per
-  pipeline. ``compute_metrics`` picks per_columns for plain scans of files/tables/cached
-  data and single_pass otherwise (``choose_frequency_strategy``).
+  ``groupBy(table).agg(...)``. Rationale: re-reading a few columns of a file/table scan is
+  cheap and narrow rows shuffle cheaply, while an expensive input (joins, aggregations, an
+  RDD/DynamicFrame lineage) should be computed once. ``compute_metrics`` picks per_columns for
+  plain scans of files/tables/cached data and single_pass otherwise
+  (``choose_frequency_strategy``). Wall-clock measurements on the shared 2-core dev machine
+  (6M-row parquet, 5 tables) were dominated by load from other jobs (2x between identical
+  runs): one run had per_columns ~1.6x faster on the parquet scan and single_pass ~1.4x
+  faster on a join lineage, a second run showed no clear difference either way.
 """
 
 from __future__ import annotations
