@@ -116,8 +116,8 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
     if result.ok:
         _print_layer_tables(runtime.engine().spark, "gold")
         console.print(
-            'query Gold: [bold]lakehouse sql "select * from gold.agg_daily_revenue '
-            'order by order_date desc limit 10"[/bold]'
+            'query Gold: [bold].venv/bin/lakehouse sql "select * from gold.agg_daily_revenue '
+            'order by order_date desc limit 10"[/bold]  (or make sql Q="...")'
         )
     return EXIT_OK if result.ok else EXIT_FAILED
 
