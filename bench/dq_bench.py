@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench_domains import COUNTRIES, STATUSES
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RULESET = HERE / "dq_bench_ruleset.dqdl"
@@ -57,25 +59,6 @@ GENERATOR_VERSION = 2  # bump when generate() changes, so cached Parquet is rebu
 TARGET_A_B = 1.3
 TARGET_A_C = 1.0
 
-STATUSES = ("NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED")
-COUNTRIES = (
-    "US",
-    "GB",
-    "DE",
-    "FR",
-    "ES",
-    "IT",
-    "NL",
-    "SE",
-    "PL",
-    "BR",
-    "MX",
-    "CA",
-    "JP",
-    "IN",
-    "AU",
-    "NZ",
-)
 CATEGORIES = (
     "books",
     "electronics",

@@ -32,27 +32,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from bench_domains import COUNTRIES, STATUSES
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network here, and none wanted
 
-STATUSES = ["NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED"]
-COUNTRIES = [
-    "US",
-    "GB",
-    "DE",
-    "FR",
-    "ES",
-    "IT",
-    "NL",
-    "SE",
-    "PL",
-    "BR",
-    "MX",
-    "CA",
-    "JP",
-    "IN",
-    "AU",
-    "NZ",
-]
 EMAIL_REGEX = "^[a-z0-9._]+@example[.]com$"  # DQDL `matches` is anchored; GX's regex is not
 
 # DQDL rules (1-based, as in bench/dq_bench_ruleset.dqdl) with no GX Core expectation at all.
