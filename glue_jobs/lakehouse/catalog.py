@@ -17,6 +17,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from lakehouse import storage
+
 VERSION_PREFIX = "v"
 _VERSION_RE = re.compile(r"^v\d{8}T\d{9}Z(_[0-9a-zA-Z]+)?$")
 
@@ -121,15 +123,11 @@ def is_version_name(name: str) -> bool:
 
 def list_versions(spark: Any, table_root: str) -> list[str]:
     """Version folder names under ``table_root``, oldest first."""
-    from lakehouse import storage
-
     return [n for n in storage.list_dirs(spark, table_root) if is_version_name(n)]
 
 
 def prune_versions(spark: Any, table_root: str, keep: int, current: str) -> list[str]:
     """Delete all but the newest ``keep`` versions (never the current one); return the removed."""
-    from lakehouse import storage
-
     versions = list_versions(spark, table_root)
     doomed = [v for v in versions[: max(0, len(versions) - keep)] if v != current]
     for name in doomed:

@@ -83,10 +83,10 @@ def ingest_order_events(job: JobRun) -> int:
         .option("checkpointLocation", job.path("_checkpoints", job.name))
         .queryName(f"{job.name}_{job.job_run_id}")
     )
+    job.add_metrics(rows_read=0, rows_written=0)  # a run with nothing new reports 0, not nothing
     if from_kafka:
         query = writer.trigger(processingTime=job.args["window_size"]).start()
     else:
         query = writer.trigger(availableNow=True).start()
-    job.add_metrics(rows_read=0, rows_written=0)
     query.awaitTermination()
     return totals["rows"]
