@@ -1,7 +1,8 @@
 """The sample data generator: determinism, increments, consistency across days and the manifest.
 
-Wire-format details of each source are in test_generate_formats.py. Files are read back with plain
-csv/json/gzip, as a user of the landing zone would.
+Wire-format details of each source are in test_generate_formats.py, defects in
+test_generate_defects.py; batches here are clean unless a test says otherwise. Files are read back
+with plain csv/json/gzip, as a user of the landing zone would.
 """
 
 from __future__ import annotations
@@ -84,16 +85,16 @@ def tree(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Days 0..3 generated in order into one landing zone."""
+    """Days 0..3 generated clean in order into one landing zone."""
     root = tmp_path_factory.mktemp("lake")
     for day in range(DAYS):
-        generate(root, BASE + timedelta(days=day), scale=SCALE, seed=7)
+        generate(root, BASE + timedelta(days=day), scale=SCALE, seed=7, clean=True)
     return root / "landing"
 
 
 # -- volumes ------------------------------------------------------------------------------------
 def test_initial_load_volumes_follow_the_scale(tmp_path: Path) -> None:
-    entry = generate(tmp_path, BASE, scale=0.01, seed=1)
+    entry = generate(tmp_path, BASE, scale=0.01, seed=1, clean=True)
     counts = {s: entry["sources"][s]["records"] for s in SOURCES}
     assert counts == {
         "hubspot_contacts": 250,
@@ -128,12 +129,12 @@ def test_same_inputs_give_byte_identical_trees_even_out_of_order(
     landing: Path, tmp_path: Path
 ) -> None:
     for day in [0, 3, 1, 2]:  # any order once the base exists
-        generate(tmp_path, BASE + timedelta(days=day), scale=SCALE, seed=7)
+        generate(tmp_path, BASE + timedelta(days=day), scale=SCALE, seed=7, clean=True)
     assert tree(tmp_path / "landing") == tree(landing)
 
 
 def test_regenerating_a_day_rewrites_it_identically_and_drops_stale_files(tmp_path: Path) -> None:
-    for day in range(3):
+    for day in range(3):  # with defects
         generate(tmp_path, BASE + timedelta(days=day), scale=SCALE, seed=3)
     before = tree(tmp_path)
     stale = tmp_path / "landing/snowflake_orders/ingest_date=2026-05-04/orders_0_9_0.csv.gz"
@@ -154,7 +155,7 @@ def test_another_seed_gives_other_data(tmp_path: Path) -> None:
 def test_state_pins_seed_scale_and_base_date(tmp_path: Path) -> None:
     generate(tmp_path, BASE, scale=0.01, seed=5)
     state = json.loads((tmp_path / "landing/_generator.json").read_text())
-    assert state == {"seed": 5, "scale": 0.01, "base_date": "2026-05-03"}
+    assert state == {"seed": 5, "scale": 0.01, "clean": False, "base_date": "2026-05-03"}
     with pytest.raises(ValueError, match="seed"):
         generate(tmp_path, BASE + timedelta(days=1), scale=0.01, seed=6)
     with pytest.raises(ValueError, match="scale"):
@@ -306,7 +307,12 @@ def test_kafka_offsets_increase_per_partition_across_batches(landing: Path) -> N
 # -- manifest -----------------------------------------------------------------------------------
 def test_manifest_counts_match_the_files(landing: Path) -> None:
     manifest = json.loads((landing / "manifest.json").read_text())
-    assert manifest["generator"] == {"seed": 7, "scale": SCALE, "base_date": "2026-05-03"}
+    assert manifest["generator"] == {
+        "seed": 7,
+        "scale": SCALE,
+        "clean": True,
+        "base_date": "2026-05-03",
+    }
     assert list(manifest["batches"]) == [str(BASE + timedelta(days=d)) for d in range(DAYS)]
     seen: dict[str, set] = {s: set() for s in SOURCES}
     for day in range(DAYS):

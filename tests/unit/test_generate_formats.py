@@ -24,10 +24,10 @@ EVENT_FIELDS = {"event_id", "order_id", "event_type", "event_ts", "amount", "cur
 
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The initial load and the next day at scale 0.05."""
+    """The initial load and the next day at scale 0.05, clean (defects: test_generate_defects.py)."""
     root = tmp_path_factory.mktemp("lake")
-    generate(root, BASE, scale=0.05, seed=11)
-    generate(root, BASE + timedelta(days=1), scale=0.05, seed=11)
+    generate(root, BASE, scale=0.05, seed=11, clean=True)
+    generate(root, BASE + timedelta(days=1), scale=0.05, seed=11, clean=True)
     return root / "landing"
 
 

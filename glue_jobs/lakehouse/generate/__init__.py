@@ -2,8 +2,11 @@
 
 ``generate(lake_root, batch_date)`` writes one batch under ``<lake_root>/landing/``: the initial
 load on the first call (the landing zone's base date), or the increment of a later date, which
-holds the activity of the day before it. Every file is a pure function of (seed, scale, base
-date, day), so regenerating any batch, in any order, rewrites the same bytes.
+holds the activity of the day before it. Every file is a pure function of (seed, scale, clean,
+base date, day), so regenerating any batch, in any order, rewrites the same bytes.
+
+Unless ``clean``, a batch also lands bad input at fixed rates: the catalogue in defects.py, the
+counts per file and kind in the manifest.
 """
 
 from __future__ import annotations
@@ -13,32 +16,40 @@ from pathlib import Path
 
 from lakehouse.generate.batch import SOURCES, Batch
 from lakehouse.generate.common import Plan
+from lakehouse.generate.defects import DEFECTS
 from lakehouse.generate.manifest import record_batch, settle_base_date
 
-__all__ = ["SOURCES", "generate"]
+__all__ = ["DEFECTS", "SOURCES", "generate"]
 
 
-def generate(lake_root: Path, batch_date: date, scale: float = 1.0, seed: int = 42) -> dict:
+def generate(
+    lake_root: Path, batch_date: date, scale: float = 1.0, seed: int = 42, clean: bool = False
+) -> dict:
     """Write the batch of ``batch_date`` under ``lake_root/landing`` and return its manifest entry.
 
-    The entry is ``{"sources": {source: {"records", "updates", ["late",] "files": {...}}}}``.
-    Raises ValueError for a non-positive scale, a seed or scale other than the landing zone's,
-    or a date before its base date.
+    The entry is ``{"sources": {source: {"records", "updates", ["late",] ["defects",] "files":
+    {name: {"records", "updates", ["late",] ["defects",] "sha256"}}}}}``; ``defects`` (kind ->
+    count, in landed units) is left out when ``clean``, and in a file without defects.
+    Raises ValueError for a non-positive scale, a seed, scale or clean flag other than the
+    landing zone's, or a date before its base date.
     """
     if isinstance(batch_date, datetime):
         batch_date = batch_date.date()
-    seed, scale = int(seed), float(scale)
+    seed, scale, clean = int(seed), float(scale), bool(clean)
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
     landing = Path(lake_root) / "landing"
-    base_date = settle_base_date(landing, seed, scale, batch_date)
+    base_date = settle_base_date(landing, seed, scale, batch_date, clean)
     if batch_date < base_date:
         raise ValueError(
             f"{batch_date} is before the landing zone's base date {base_date}; "
             "batches can only be generated from the base date on"
         )
-    batch = Batch(Plan(seed, scale, base_date), (batch_date - base_date).days)
-    entry = {"sources": batch.write(landing, batch.records())}
-    generator = {"seed": seed, "scale": scale, "base_date": base_date.isoformat()}
+    batch = Batch(Plan(seed, scale, base_date), (batch_date - base_date).days, clean=clean)
+    records = batch.records()
+    if batch.defects is not None:
+        records = batch.defects.inject(records)
+    entry = {"sources": batch.write(landing, records)}
+    generator = {"seed": seed, "scale": scale, "clean": clean, "base_date": base_date.isoformat()}
     record_batch(landing, generator, batch_date, entry)
     return entry

@@ -1,7 +1,7 @@
 """One batch of all five sources: its records, built in memory, then written as landed files.
 
-Building and writing are separate steps so records can be altered in between (e.g. to inject
-defects) and so nothing is deleted or written before every record exists.
+Building and writing are separate steps so defects can be injected in between (see defects.py)
+and so nothing is deleted or written before every record exists.
 """
 
 from __future__ import annotations
@@ -12,6 +12,13 @@ from pathlib import Path
 
 from lakehouse.generate.common import Plan
 from lakehouse.generate.contacts import ContactBook, contact_batch, contact_id, write_pages
+from lakehouse.generate.defects import (
+    BatchDefects,
+    count_defects,
+    extra_event_records,
+    is_reserved_sku,
+    kinds_of,
+)
 from lakehouse.generate.events import EventStream, event_batch, is_late, write_parts
 from lakehouse.generate.fx import FxRates, fx_documents, write_fx_documents
 from lakehouse.generate.manifest import file_entry, read_manifest, source_entry
@@ -24,9 +31,13 @@ EVENTS_FOLDER = "order_events"  # one folder for the whole topic: no ingest_date
 
 
 class Batch:
-    """Batch ``day`` of a plan (0: the initial load)."""
+    """Batch ``day`` of a plan (0: the initial load), with defects unless ``clean``.
 
-    def __init__(self, plan: Plan, day: int) -> None:
+    Usage: ``records = batch.records()``, then with defects ``records =
+    batch.defects.inject(records)``, then ``batch.write(landing, records)``.
+    """
+
+    def __init__(self, plan: Plan, day: int, clean: bool = True) -> None:
         self.plan, self.day = plan, day
         self.batch_date: date = plan.batch_date(day)
         self.fx = FxRates(plan)
@@ -35,10 +46,15 @@ class Batch:
         self.orders = OrderBook(plan, self.contacts, self.catalog, self.fx)
         self.stream = EventStream(plan, self.orders)
         self.first_event_file = 0
+        self.defects = None if clean else BatchDefects(self)
 
     def records(self) -> dict[str, list | dict]:
-        """source -> its records: lists of wire-ready dicts (vendor id -> rows for products)."""
-        events, self.first_event_file = event_batch(self.stream, self.day)
+        """source -> its clean records: lists of wire-ready dicts (vendor id -> rows for products).
+
+        With defects, Kafka offsets and file numbers already count earlier batches' defects.
+        """
+        extra = None if self.defects is None else extra_event_records(self.plan)
+        events, self.first_event_file = event_batch(self.stream, self.day, extra)
         return {
             "hubspot_contacts": contact_batch(self.contacts, self.day),
             "snowflake_orders": order_batch(self.orders, self.day),
@@ -64,17 +80,28 @@ class Batch:
         for source, write in written.items():
             folder = folders[source]
             files = write(folder, records[source])
+            if self.defects is not None:
+                files.update(self.defects.write_files(source, folder, files))
             counts = ("records", "updates", "late") if source == "order_events" else COUNTS
             entries[source] = source_entry(
                 {
-                    (folder / name).relative_to(landing).as_posix(): file_entry(
-                        folder / name, **self.count(source, rows)
+                    (folder / name).relative_to(landing).as_posix(): self.file_entry(
+                        source, folder / name, rows
                     )
                     for name, rows in files.items()
                 },
                 counts,
+                None if self.defects is None else kinds_of(source),
             )
         return entries
+
+    def file_entry(self, source: str, path: Path, rows: list) -> dict:
+        if self.defects is None:
+            return file_entry(path, **self.count(source, rows))
+        kind = self.defects.unreadable.get(path.name)
+        if kind is not None:  # a file that cannot be read is 1 landed unit
+            return file_entry(path, records=1, updates=0, defects={kind: 1})
+        return file_entry(path, defects=count_defects(rows), **self.count(source, rows))
 
     def count(self, source: str, rows: list[dict]) -> dict[str, int]:
         """A file's counts: records, updates (keys an earlier batch delivered) and late events."""
@@ -85,7 +112,11 @@ class Batch:
             first_new = order_id(self.orders.delivered_before(self.day))
             return {"records": len(rows), "updates": sum(r["ORDER_ID"] < first_new for r in rows)}
         if source == "vendor_products":
-            known = sum(self.catalog.product(r["sku"]).created_day < self.day for r in rows)
+            known = sum(
+                not is_reserved_sku(r["sku"])
+                and self.catalog.product(r["sku"]).created_day < self.day
+                for r in rows
+            )
             return {"records": len(rows), "updates": known}
         if source == "fx_rates":  # a record per (rate date, currency), each delivered once
             return {"records": sum(len(doc["rates"]) for doc in rows), "updates": 0}

@@ -260,11 +260,21 @@ def write_pages(folder: Path, records: list[dict]) -> dict[str, list[dict]]:
     files = {}
     pages = [records[i : i + PAGE_SIZE] for i in range(0, len(records), PAGE_SIZE)] or [[]]
     for number, results in enumerate(pages, start=1):
-        page: dict = {"results": results}
-        if number < len(pages):  # the cursor: the id the next page starts from
-            after = str(pages[number][0]["id"])
-            page["paging"] = {"next": {"after": after, "link": f"{CONTACTS_URL}?after={after}"}}
-        name = f"page-{number:05d}.json"
-        (folder / name).write_text(json.dumps(page, ensure_ascii=False) + "\n", encoding="utf-8")
-        files[name] = results
+        next_page = pages[number] if number < len(pages) else None
+        files[write_page(folder, number, results, next_page)] = results
     return files
+
+
+def write_page(folder: Path, number: int, results: list[dict], next_page: list[dict] | None) -> str:
+    """Write page ``number`` (with the cursor to ``next_page``, if any); returns its file name."""
+    page: dict = {"results": results}
+    if next_page is not None:  # the cursor: the id the next page starts from
+        after = str(next_page[0]["id"])
+        page["paging"] = {"next": {"after": after, "link": f"{CONTACTS_URL}?after={after}"}}
+    name = page_name(number)
+    (folder / name).write_text(json.dumps(page, ensure_ascii=False) + "\n", encoding="utf-8")
+    return name
+
+
+def page_name(number: int) -> str:
+    return f"page-{number:05d}.json"

@@ -5,12 +5,14 @@ happened, or 2-10 days later for about 5% ("late"). A batch holds the events del
 window. The stream started after the order history: the initial load holds the events of the
 most recent orders, enough to reach ``volumes.events``; every order placed later is streamed.
 Offsets and file numbers continue across batches and are computed by counting the events of all
-earlier batches, so any day can be generated on its own.
+earlier batches (plus any records a batch adds to them, i.e. injected defects), so any day can be
+generated on its own.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -103,52 +105,80 @@ class EventStream:
             return [m for m in life.milestones if m.ts_ms >= first_ts]
         return []
 
-    def batch(self, day: int) -> tuple[list[tuple[int, Milestone]], list[int], list[int]]:
+    def batch(self, day: int) -> tuple[list[tuple[int, Milestone]], list[list[int]]]:
         """The events of batch ``day`` in delivery order, plus what came before it.
 
-        Returns (events as (order index, milestone), per-partition count of earlier events,
-        per-batch count of earlier events).
+        Returns (events as (order index, milestone), per earlier batch its count of events in each
+        partition).
         """
         first_index = self.stream_start()[0]
-        earlier_by_partition, earlier_by_batch = [0] * PARTITIONS, [0] * day
+        earlier = [[0] * PARTITIONS for _ in range(day)]
         events = []
         for index in range(first_index, self.orders.delivered_before(day + 1)):
             life = self.orders.lifecycle(index, keep=day == 0)
-            earlier = 0
+            partition = None
             for m in self.streamed(life):
                 b = self.plan.batch_of_ms(m.delivered_ms)
                 if b < day:
-                    earlier_by_batch[b] += 1
-                    earlier += 1
+                    if partition is None:
+                        partition = order_partition(index)
+                    earlier[b][partition] += 1
                 elif b == day:
                     events.append((index, m))
-            if earlier:
-                earlier_by_partition[order_partition(index)] += earlier
         events.sort(key=lambda e: (e[1].delivered_ms, e[0], _STATUS_RANK[e[1].status]))
-        return events, earlier_by_partition, earlier_by_batch
+        return events, earlier
 
 
-def kafka_record(orders: OrderBook, index: int, m: Milestone, partition: int, offset: int) -> dict:
-    """The columns Spark's Kafka source yields, the value being the event as a JSON string."""
-    terms, key = orders.terms(index), str(order_id(index))
-    value = (
-        f'{{"event_id": "{uuid4_from(m.event_bits)}", "order_id": "{key}", '
-        f'"event_type": "ORDER_{m.status}", "event_ts": "{iso_ms(m.ts_ms)}", '
-        f'"amount": {format_cents(terms.amount_cents)}, "currency": "{terms.currency}"}}'
+def event_value(
+    event_id: str, key: str, event_type: str, ts_ms: int, amount_cents: int, currency: str
+) -> str:
+    """An event as the producer serialises it: a JSON object on one line, amount as a number."""
+    return (
+        f'{{"event_id": "{event_id}", "order_id": "{key}", '
+        f'"event_type": "{event_type}", "event_ts": "{iso_ms(ts_ms)}", '
+        f'"amount": {format_cents(amount_cents)}, "currency": "{currency}"}}'
     )
+
+
+def kafka_columns(key: str, value: str, partition: int, offset: int, delivered_ms: int) -> dict:
+    """The columns Spark's Kafka source yields for one record."""
     return {
         "key": key,
         "value": value,
         "topic": TOPIC,
         "partition": partition,
         "offset": offset,
-        "timestamp": iso_ms(m.delivered_ms),
+        "timestamp": iso_ms(delivered_ms),
     }
 
 
-def event_batch(stream: EventStream, day: int) -> tuple[list[dict], int]:
-    """Batch ``day``'s Kafka records and the number of its first file."""
-    events, next_offset, earlier_by_batch = stream.batch(day)
+def kafka_record(orders: OrderBook, index: int, m: Milestone, partition: int, offset: int) -> dict:
+    """The columns Spark's Kafka source yields, the value being the event as a JSON string."""
+    terms, key = orders.terms(index), str(order_id(index))
+    event_id, event_type = uuid4_from(m.event_bits), f"ORDER_{m.status}"
+    value = event_value(event_id, key, event_type, m.ts_ms, terms.amount_cents, terms.currency)
+    return kafka_columns(key, value, partition, offset, m.delivered_ms)
+
+
+ExtraRecords = Callable[[int, list[int]], list[int]]
+
+
+def event_batch(
+    stream: EventStream, day: int, extra: ExtraRecords | None = None
+) -> tuple[list[dict], int]:
+    """Batch ``day``'s Kafka records and the number of its first file.
+
+    ``extra(b, counts)``, if given, is how many records batch ``b`` added to each partition beyond
+    its events (``counts``: its events per partition), e.g. injected defects: offsets and file
+    numbers continue after them.
+    """
+    events, earlier = stream.batch(day)
+    if extra is not None:
+        earlier = [
+            [n + x for n, x in zip(counts, extra(b, counts), strict=True)]
+            for b, counts in enumerate(earlier)
+        ]
+    next_offset = [sum(counts[p] for counts in earlier) for p in range(PARTITIONS)]
     records, partitions = [], {}
     for index, m in events:
         partition = partitions.get(index)
@@ -156,7 +186,7 @@ def event_batch(stream: EventStream, day: int) -> tuple[list[dict], int]:
             partition = partitions[index] = order_partition(index)
         records.append(kafka_record(stream.orders, index, m, partition, next_offset[partition]))
         next_offset[partition] += 1
-    first_file = sum(-(-n // RECORDS_PER_FILE) for n in earlier_by_batch)
+    first_file = sum(-(-sum(counts) // RECORDS_PER_FILE) for counts in earlier)
     return records, first_file
 
 

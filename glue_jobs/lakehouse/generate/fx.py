@@ -112,7 +112,11 @@ def write_fx_documents(folder: Path, documents: list[dict]) -> dict[str, list[di
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for doc in documents:
-        name = f"rates_{doc['date']}.json"
-        (folder / name).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        name = write_fx_document(folder, f"rates_{doc['date']}.json", doc)
         files[name] = [doc]
     return files
+
+
+def write_fx_document(folder: Path, name: str, doc: dict) -> str:
+    (folder / name).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return name

@@ -1,8 +1,9 @@
 """The generator's state file and the cumulative manifest of what each batch landed.
 
-``landing/_generator.json`` pins the seed, scale and base date of a landing zone on its first
-batch. ``landing/manifest.json`` lists, per batch date and source, the files written and their
-record counts; it is rewritten atomically (temp file + ``os.replace``).
+``landing/_generator.json`` pins the seed, scale, clean flag and base date of a landing zone on
+its first batch. ``landing/manifest.json`` lists, per batch date and source, the files written,
+their record counts and, unless the zone is clean, the injected defects per kind; it is rewritten
+atomically (temp file + ``os.replace``).
 """
 
 from __future__ import annotations
@@ -24,34 +25,61 @@ def write_json_atomically(path: Path, document: dict) -> None:
     os.replace(temp, path)
 
 
-def settle_base_date(landing: Path, seed: int, scale: float, batch_date: date) -> date:
-    """The base date of the landing zone, pinning seed, scale and base on its first batch.
+def settle_base_date(
+    landing: Path, seed: int, scale: float, batch_date: date, clean: bool = True
+) -> date:
+    """The base date of the landing zone, pinning seed, scale, clean and base on its first batch.
 
-    Raises ValueError when the zone was generated with another seed or scale.
+    Raises ValueError when the zone was generated with another seed, scale or clean flag. A
+    state file without the flag is from before defects existed: its zone is clean.
     """
     state_path = landing / STATE_FILE
     if not state_path.exists():
-        state = {"seed": seed, "scale": scale, "base_date": batch_date.isoformat()}
+        state = {"seed": seed, "scale": scale, "clean": clean, "base_date": batch_date.isoformat()}
         write_json_atomically(state_path, state)
         return batch_date
     state = json.loads(state_path.read_text(encoding="utf-8"))
-    if state["seed"] != seed or float(state["scale"]) != float(scale):
+    pinned_clean = bool(state.get("clean", True))
+    if state["seed"] != seed or float(state["scale"]) != float(scale) or pinned_clean != clean:
         raise ValueError(
-            f"{landing} was generated with seed={state['seed']} scale={state['scale']}; "
-            f"got seed={seed} scale={scale}. Use the same values or a new lake root."
+            f"{landing} was generated with seed={state['seed']} scale={state['scale']} "
+            f"clean={pinned_clean}; got seed={seed} scale={scale} clean={clean}. "
+            "Use the same values (clean: with or without --clean) or a new lake root."
         )
     return date.fromisoformat(state["base_date"])
 
 
-def file_entry(path: Path, records: int, updates: int, **extra: int) -> dict:
-    """A file's manifest entry: its counts and the sha256 of its bytes."""
+def file_entry(
+    path: Path, records: int, updates: int, defects: dict[str, int] | None = None, **extra: int
+) -> dict:
+    """A file's manifest entry: its counts, its defects per kind (if any), the sha256 of its bytes.
+
+    Counts are in landed units: a record, or 1 for a file that cannot be read at all.
+    """
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"records": records, "updates": updates, **extra, "sha256": digest}
+    entry: dict = {"records": records, "updates": updates, **extra}
+    if defects:
+        entry["defects"] = defects
+    entry["sha256"] = digest
+    return entry
 
 
-def source_entry(files: dict[str, dict], counts: tuple[str, ...] = ("records", "updates")) -> dict:
-    """A source's entry: each of ``counts`` summed over its files, then the files."""
+def source_entry(
+    files: dict[str, dict],
+    counts: tuple[str, ...] = ("records", "updates"),
+    defect_kinds: tuple[str, ...] | None = None,
+) -> dict:
+    """A source's entry: each of ``counts`` summed over its files, then the files.
+
+    With ``defect_kinds`` (the kinds, in the order to list them), also ``"defects"``: the
+    files' defects summed per kind, kinds without any left out.
+    """
     entry: dict = {count: sum(f[count] for f in files.values()) for count in counts}
+    if defect_kinds is not None:
+        totals = {
+            k: sum(f.get("defects", {}).get(k, 0) for f in files.values()) for k in defect_kinds
+        }
+        entry["defects"] = {k: n for k, n in totals.items() if n}
     entry["files"] = files
     return entry
 

@@ -250,17 +250,35 @@ def csv_line(row: dict) -> str:
     return ",".join(fields) + "\n"
 
 
+def unload_bytes(rows: list[dict]) -> bytes:
+    """An unload file: the header and ``rows`` as CSV, gzipped (no name, mtime 0)."""
+    text = ",".join(HEADER) + "\n" + "".join(csv_line(r) for r in rows)
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="", compresslevel=6) as gz:
+        gz.write(text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def unload_name(number: int) -> str:
+    return f"orders_0_{number}_0.csv.gz"
+
+
 def write_unload(folder: Path, rows: list[dict]) -> dict[str, list[dict]]:
-    """Write ``orders_0_<n>_0.csv.gz`` per ``ROWS_PER_FILE`` rows; returns file name -> rows."""
+    """Write ``orders_0_<n>_0.csv.gz`` per ``ROWS_PER_FILE`` rows; returns file name -> rows.
+
+    Rows of one ORDER_ID that follow each other stay in one file (a file may grow past
+    ``ROWS_PER_FILE`` for them); clean batches hold each ORDER_ID once.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
-    chunks = [rows[i : i + ROWS_PER_FILE] for i in range(0, len(rows), ROWS_PER_FILE)] or [[]]
-    for number, chunk in enumerate(chunks):
-        text = ",".join(HEADER) + "\n" + "".join(csv_line(r) for r in chunk)
-        buffer = io.BytesIO()
-        with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="", compresslevel=6) as gz:
-            gz.write(text.encode("utf-8"))
-        name = f"orders_0_{number}_0.csv.gz"
-        (folder / name).write_bytes(buffer.getvalue())
+    start, number = 0, 0
+    while start < len(rows) or not files:
+        end = min(start + ROWS_PER_FILE, len(rows))
+        while 0 < end < len(rows) and rows[end]["ORDER_ID"] == rows[end - 1]["ORDER_ID"]:
+            end += 1
+        chunk = rows[start:end]
+        name = unload_name(number)
+        (folder / name).write_bytes(unload_bytes(chunk))
         files[name] = chunk
+        start, number = end, number + 1
     return files

@@ -196,12 +196,26 @@ def vendor_price_lists(catalog: Catalog, day: int) -> dict[str, list[dict[str, s
 def write_price_lists(
     folder: Path, batch_date: date, lists: dict[str, list[dict[str, str]]]
 ) -> dict[str, list[dict[str, str]]]:
-    """Write ``products_<vendor>_<YYYYMMDD>.csv`` per vendor; returns file name -> rows."""
+    """Write ``products_<vendor>_<YYYYMMDD>.csv`` per vendor; returns file name -> rows.
+
+    The columns are ``HEADER`` and after them any other key of the first row (a vendor that
+    added a column).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for vendor_id, rows in lists.items():
-        name = f"products_{vendor_id}_{batch_date:%Y%m%d}.csv"
-        lines = [";".join(HEADER)] + [";".join(row[c] for c in HEADER) for row in rows]
-        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        name = price_list_name(vendor_id, batch_date)
+        columns = [*HEADER, *(c for c in (rows[0] if rows else {}) if c not in HEADER)]
+        (folder / name).write_text(price_list_text(rows, columns), encoding="utf-8")
         files[name] = rows
     return files
+
+
+def price_list_name(vendor_id: str, batch_date: date, suffix: str = "") -> str:
+    return f"products_{vendor_id}_{batch_date:%Y%m%d}{suffix}.csv"
+
+
+def price_list_text(rows: list[dict[str, str]], columns: list[str]) -> str:
+    """A price list: the header line and a line per row, ';'-delimited, unquoted."""
+    lines = [";".join(columns)] + [";".join(row[c] for c in columns) for row in rows]
+    return "\n".join(lines) + "\n"
