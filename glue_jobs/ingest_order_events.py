@@ -1,6 +1,7 @@
 """Glue streaming job: ingest order events (Kafka topic orders.events) into bronze.order_events.
 
-Arguments: --JOB_NAME; optional --lake_root, --batch_date, --kafka_bootstrap_servers (AWS: the
+Arguments: --JOB_NAME; optional --lake_root, --batch_date, --kafka_connection_name (AWS: the Glue
+Kafka/MSK connection) or --kafka_bootstrap_servers (the
 MSK brokers; without it the job reads the local landing folder once, availableNow),
 --kafka_topic, --window_size.
 """

@@ -85,6 +85,36 @@ def overwrite_partitions(df: Any, table: str, location: str, partition_by: list[
     df.select(*table_columns).write.insertInto(table, overwrite=True)
 
 
+def replace_partitions(
+    df: Any,
+    table: str,
+    location: str,
+    partition_by: list[str],
+    owned: list[dict[str, Any]],
+    written: list[dict[str, Any]],
+) -> None:
+    """Make the ``owned`` partitions hold exactly ``df``'s rows.
+
+    ``written`` names the partitions ``df`` has rows for (the caller knows them from its
+    counts). They are overwritten; the other owned partitions are dropped with their files, so
+    a rerun that quarantines nothing leaves no stale quarantine rows behind.
+    """
+    spark = df.sparkSession
+    if written:
+        overwrite_partitions(df, table, location, partition_by)
+    elif not table_exists(spark, table):
+        overwrite_partitions(df.limit(0), table, location, partition_by)
+    keep = {tuple(str(p[c]) for c in partition_by) for p in written}
+    for spec in owned:
+        values = [str(spec[c]) for c in partition_by]
+        if tuple(values) in keep:
+            continue
+        pairs = list(zip(partition_by, values, strict=True))
+        clause = ", ".join(f"{quote(c)} = '{v}'" for c, v in pairs)
+        spark.sql(f"ALTER TABLE {quote(table)} DROP IF EXISTS PARTITION ({clause})")
+        storage.delete(spark, "/".join([location.rstrip("/"), *[f"{c}={v}" for c, v in pairs]]))
+
+
 def new_version_name(tag: str = "") -> str:
     """A sortable version folder name: ``v20261127T104501123Z_<tag>``."""
     now = dt.datetime.now(dt.UTC)

@@ -18,9 +18,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lakehouse import catalog
+from lakehouse.clients import kafka
 from lakehouse.contracts import load_contract
-from lakehouse.ingest import LAYERS
-from lakehouse.layers.bronze import PARTITION_COLUMN, to_bronze
+from lakehouse.ingest import LAYERS, Accounting, enforce_and_write, save_accounting
+from lakehouse.layers.bronze import PARTITION_COLUMN
 from lakehouse.runtime import JobRun
 from lakehouse.sources.order_events import KAFKA_RECORD, parse_records
 
@@ -28,6 +29,7 @@ log = logging.getLogger("lakehouse.ingest_stream")
 SOURCE = "order_events"
 BATCH_COLUMN = "_stream_batch_id"
 OPTIONAL_ARGS = {
+    "kafka_connection_name": None,
     "kafka_bootstrap_servers": None,
     "kafka_topic": "orders.events",
     "window_size": "100 seconds",
@@ -35,6 +37,12 @@ OPTIONAL_ARGS = {
 
 
 def _kafka_records(job: JobRun) -> DataFrame:
+    if job.args.get("kafka_connection_name") and job.engine.glue_context is not None:
+        # AWS: the Glue Kafka/MSK connection holds the brokers, TLS and authentication.
+        options = kafka.source_options(job.args["kafka_connection_name"], job.args["kafka_topic"])
+        return job.engine.glue_context.create_data_frame.from_options(
+            connection_type="kafka", connection_options=options
+        )
     return (
         job.spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", job.args["kafka_bootstrap_servers"])
@@ -53,40 +61,67 @@ def ingest_order_events(job: JobRun) -> int:
     """Run the stream (until caught up locally; forever against Kafka); return rows written."""
     contract = load_contract(SOURCE)
     catalog.ensure_layer_databases(job.spark, job.lake_root, LAYERS)
-    from_kafka = bool(job.args.get("kafka_bootstrap_servers"))
+    from_kafka = bool(
+        job.args.get("kafka_bootstrap_servers") or job.args.get("kafka_connection_name")
+    )
     records = _kafka_records(job) if from_kafka else _landed_records(job)
-    location = job.path("bronze", SOURCE)
-    totals = {"rows": 0}
+    total = Accounting(SOURCE, job.run_id, job.job_run_id, job.batch_date.isoformat())
 
     def write_micro_batch(batch: DataFrame, batch_id: int) -> None:
         ingest_date = dt.datetime.now(dt.UTC).date() if from_kafka else job.batch_date
-        raw = parse_records(batch, contract)
-        bronze = (
-            to_bronze(raw, contract, job.run_id, dt.datetime.now(dt.UTC), ingest_date)
-            .withColumn(BATCH_COLUMN, F.lit(batch_id).cast("bigint"))
-            .persist()
-        )
+        batch = batch.persist()
         try:
-            rows = bronze.count()
-            if rows:
-                catalog.overwrite_partitions(
-                    bronze, contract.table, location, [PARTITION_COLUMN, BATCH_COLUMN]
-                )
+            landed_units = batch.count()
+            if not landed_units:
+                return
+            records = parse_records(batch, contract).withColumn(
+                BATCH_COLUMN, F.lit(batch_id).cast("bigint")
+            )
+            accounting = Accounting(SOURCE, job.run_id, job.job_run_id, ingest_date.isoformat())
+            partition = {PARTITION_COLUMN: ingest_date.isoformat(), BATCH_COLUMN: batch_id}
+            enforce_and_write(
+                job,
+                contract,
+                records,
+                landed_units,
+                accounting,
+                [PARTITION_COLUMN, BATCH_COLUMN],
+                [partition],
+                # Events carry no notInFuture rule; a day of clock skew is tolerated anyway.
+                dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+                keep=[BATCH_COLUMN],
+                ingest_date=ingest_date,
+            )
+            added = records.select(F.explode(F.map_keys("_extra_columns"))).distinct().collect()
+            if added:
+                keys = sorted(row[0] for row in added)
+                accounting.drift.append({"micro_batch": batch_id, "added": keys})
         finally:
-            bronze.unpersist()
-        totals["rows"] += rows
-        job.add_metrics(rows_read=rows, rows_written=rows, micro_batches=1)
-        log.info("%s: micro-batch %d wrote %d rows", SOURCE, batch_id, rows)
+            batch.unpersist()
+        total.add(accounting)
+        save_accounting(job, total)
+        job.add_metrics(
+            rows_read=accounting.landed,
+            rows_written=accounting.accepted,
+            rows_quarantined=accounting.quarantined,
+            micro_batches=1,
+        )
+        log.info(
+            "%s: micro-batch %d: landed %d = accepted %d + quarantined %d",
+            SOURCE, batch_id, accounting.landed, accounting.accepted, accounting.quarantined,
+        )  # fmt: skip
 
     writer = (
         records.writeStream.foreachBatch(write_micro_batch)
         .option("checkpointLocation", job.path("_checkpoints", job.name))
         .queryName(f"{job.name}_{job.job_run_id}")
     )
-    job.add_metrics(rows_read=0, rows_written=0)  # a run with nothing new reports 0, not nothing
+    # A run with nothing new records zeros, not nothing.
+    job.add_metrics(rows_read=0, rows_written=0, rows_quarantined=0)
+    save_accounting(job, total)
     if from_kafka:
         query = writer.trigger(processingTime=job.args["window_size"]).start()
     else:
         query = writer.trigger(availableNow=True).start()
     query.awaitTermination()
-    return totals["rows"]
+    return total.accepted

@@ -20,10 +20,19 @@ def read_table(job: JobRun, table: str) -> DataFrame:
     return job.spark.table(table)
 
 
-def publish_table(job: JobRun, table: str, df: DataFrame, keep: int = KEEP_VERSIONS) -> DataFrame:
-    """Write ``df`` as the new version of ``layer.table`` and return the published table."""
+def publish_table(
+    job: JobRun,
+    table: str,
+    df: DataFrame,
+    keep: int = KEEP_VERSIONS,
+    count_as: str = "rows_written",
+) -> DataFrame:
+    """Write ``df`` as the new version of ``layer.table`` and return the published table.
+
+    Its row count is added to the job metric ``count_as``.
+    """
     layer, name = table.split(".")
     catalog.ensure_layer_databases(job.spark, job.lake_root, (layer,))
     version = catalog.replace_table(df, table, job.path(layer, name), job.run_id, keep)
-    job.add_metrics(rows_written=catalog.count_rows(job.spark, version.location))
+    job.add_metrics(**{count_as: catalog.count_rows(job.spark, version.location)})
     return job.spark.table(table)

@@ -115,6 +115,8 @@ def _local_spark_conf(lake_root: str) -> dict[str, str]:
         "spark.sql.shuffle.partitions": LOCAL_SHUFFLE_PARTITIONS,
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # Text that does not parse as a date becomes NULL (and is quarantined), never an error.
+        "spark.sql.legacy.timeParserPolicy": "CORRECTED",
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
         "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
@@ -180,6 +182,7 @@ def _create_engine(lake_root: str | None) -> Engine:
         spark = glue_context.spark_session
         spark.conf.set("spark.sql.session.timeZone", "UTC")
         spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
         mode = "glue"
     else:
         spark = SparkSession.builder.enableHiveSupport().getOrCreate()

@@ -42,3 +42,43 @@ def delete(spark: Any, location: str) -> None:
     fs, path = _fs_and_path(spark, location)
     if fs.exists(path):
         fs.delete(path, True)
+
+
+def list_file_status(spark: Any, location: str) -> list[tuple[str, int, int]]:
+    """``(path, size in bytes, modified epoch ms)`` of the files directly under ``location``."""
+    fs, path = _fs_and_path(spark, location)
+    if not fs.exists(path):
+        return []
+    return sorted(
+        (str(s.getPath()), int(s.getLen()), int(s.getModificationTime()))
+        for s in fs.listStatus(path)
+        if s.isFile()
+    )
+
+
+def read_text(spark: Any, location: str) -> str | None:
+    """The UTF-8 text of a file, or None when it does not exist."""
+    fs, path = _fs_and_path(spark, location)
+    if not fs.exists(path):
+        return None
+    jvm = spark.sparkContext._jvm
+    stream = fs.open(path)
+    try:
+        return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+    finally:
+        stream.close()
+
+
+def write_text(spark: Any, location: str, text: str) -> None:
+    """Write a small UTF-8 file, replacing it whole (temp file + rename on file systems)."""
+    fs, path = _fs_and_path(spark, location)
+    jvm = spark.sparkContext._jvm
+    temp = jvm.org.apache.hadoop.fs.Path(path.getParent(), f".{path.getName()}.tmp")
+    stream = fs.create(temp, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+    if fs.exists(path):
+        fs.delete(path, False)
+    fs.rename(temp, path)

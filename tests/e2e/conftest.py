@@ -20,12 +20,22 @@ SCALE = "0.02"
 GOLD = ["fct_orders", "dim_customer", "agg_daily_revenue", "fct_order_fulfillment"]
 
 
-def generate(lake: Path, day: dt.date) -> None:
-    assert (
-        cli.main(
-            ["generate", "--lake-root", str(lake), "--date", day.isoformat(), "--scale", SCALE]
-        )
-        == 0
+def generate(lake: Path, day: dt.date, clean: bool = False) -> None:
+    """Generate ``day``'s batch; with defects (the default), as ``make run`` does."""
+    args = ["generate", "--lake-root", str(lake), "--date", day.isoformat(), "--scale", SCALE]
+    assert cli.main(args + (["--clean"] if clean else [])) == 0
+
+
+def manifest_batch(lake: Path, day: dt.date) -> dict:
+    """``manifest.json``'s entry of ``day``: source -> {records, defects, files, ...}."""
+    manifest = json.loads((lake / "landing" / "manifest.json").read_text())
+    return manifest["batches"][day.isoformat()]["sources"]
+
+
+def accounting(lake: Path, record: dict, source: str) -> dict:
+    """The ingest accounting of ``source`` in the workflow run ``record``."""
+    return json.loads(
+        (lake / "_runs" / record["run_id"] / "accounting" / f"{source}.json").read_text()
     )
 
 
@@ -74,6 +84,15 @@ def day1(lake, spark):
 def day1_rerun(day1, lake):
     generate(lake, DAY1)  # make run regenerates the same files...
     return run_workflow(lake, DAY1)  # ...and runs the same batch again
+
+
+@pytest.fixture(scope="session")
+def clean_landing(lake) -> Path:
+    """The same two batches generated without defects: what Gold must be computed from."""
+    twin = lake.parent / f"{lake.name}-clean-twin"
+    for day in (DAY1, DAY2):
+        generate(twin, day, clean=True)
+    return twin / "landing"
 
 
 @pytest.fixture(scope="session")

@@ -145,3 +145,48 @@ def order_events(bronze_events: DataFrame) -> DataFrame:
         "kafka_timestamp",
         F.col("ingest_date").alias("_ingest_date"),
     )
+
+
+ORPHAN_REASONS = {"contact_id": "orphan_contact_id", "sku": "orphan_sku"}
+
+
+def split_orphan_orders(
+    orders_: DataFrame, contacts_: DataFrame, products_: DataFrame
+) -> tuple[DataFrame, DataFrame]:
+    """Split Silver orders into those whose contact and product exist, and the orphans.
+
+    Orphans come back as checked records (``_violations``, ``_raw``, ``_source``,
+    ``_position``) for the quarantine; one violation per missing reference.
+    """
+    known_contacts = contacts_.select(F.col("contact_id").alias("_known_contact")).distinct()
+    known_skus = products_.select(F.col("sku").alias("_known_sku")).distinct()
+    joined = orders_.join(
+        F.broadcast(known_contacts), orders_["contact_id"] == F.col("_known_contact"), "left"
+    ).join(F.broadcast(known_skus), orders_["sku"] == F.col("_known_sku"), "left")
+    checks = []
+    for column, known in (("contact_id", "_known_contact"), ("sku", "_known_sku")):
+        detail = f"no {'contact' if column == 'contact_id' else 'product'} with this {column}"
+        checks.append(
+            F.when(
+                F.col(known).isNull(),
+                F.struct(
+                    F.lit(ORPHAN_REASONS[column]).alias("rule"),
+                    F.lit(column).alias("field"),
+                    F.col(column).cast("string").alias("value"),
+                    F.lit(detail).alias("detail"),
+                ),
+            )
+        )
+    flagged = joined.withColumn(
+        "_violations", F.filter(F.array(*checks), lambda v: v.isNotNull())
+    ).drop("_known_contact", "_known_sku")
+    kept = flagged.where(F.size("_violations") == 0).drop("_violations")
+    order_columns = [c for c in orders_.columns]
+    orphans = flagged.where(F.size("_violations") > 0).select(
+        "_violations",
+        F.to_json(F.struct(*[c for c in order_columns if not c.startswith("_")])).alias("_raw"),
+        "_source",
+        F.lit(None).cast("bigint").alias("_position"),
+        F.col("_ingest_date").alias("ingest_date"),
+    )
+    return kept, orphans

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyspark.sql import DataFrame
-
 from lakehouse.contracts import Contract
-from lakehouse.contracts.spark import raw_columns, raw_struct
-from lakehouse.sources.files import landed_files, source_file
+from lakehouse.sources.landed import Landed, LandedFile, read_csv
+
+SUFFIX = ".csv"
 
 
-def read_landed(spark: Any, folder: str, contract: Contract) -> DataFrame | None:
-    files = landed_files(spark, folder, ".csv")
-    if not files:
-        return None
-    rows = (
-        spark.read.schema(raw_struct(contract))
-        .option("header", True)
-        .option("enforceSchema", False)
-        .option("sep", contract.properties.get("delimiter", ";"))
-        .option("encoding", "UTF-8")
-        .csv(files)
-    )
-    return rows.select(*raw_columns(contract), source_file().alias("_source"))
+def read(spark: Any, files: list[LandedFile], contract: Contract) -> Landed:
+    return read_csv(spark, files, contract, sep=contract.properties.get("delimiter", ";"))
