@@ -18,7 +18,7 @@ export LAKE_ROOT
 export PYSPARK_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: help install run data workflow test lint format unit e2e package glue-docker sql clean bench-dq bench
+.PHONY: help install run data workflow test lint contracts-lint format unit e2e package glue-docker sql clean bench-dq bench-ingest bench
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -50,7 +50,24 @@ format: $(INSTALLED) ## apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: $(INSTALLED) lint ## the whole suite
+# datacontract-cli lives in its own venv: its pinned dependencies would clash with the project's.
+DC_VENV    := .tools/datacontract-venv
+DC_STAMP   := $(DC_VENV)/.installed
+
+$(DC_STAMP): tools/requirements-datacontract.txt
+	@test -x $(DC_VENV)/bin/python || $(PYTHON) -m venv $(DC_VENV)
+	$(DC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/requirements-datacontract.txt
+	@touch $@
+
+contracts-lint: $(DC_STAMP) ## `datacontract lint` every contract: ODCS v3 schema, 0 errors and 0 warnings
+	@for f in contracts/*.yaml; do \
+	  out=$$($(DC_VENV)/bin/datacontract lint "$$f" 2>&1); code=$$?; \
+	  if [ $$code -ne 0 ] || ! grep -q "Data contract is valid" <<<"$$out" || grep -qi "warning" <<<"$$out"; then \
+	    echo "$$out"; echo "datacontract lint failed: $$f"; exit 1; fi; \
+	  echo "datacontract lint: $$f ok"; \
+	done
+
+test: $(INSTALLED) lint contracts-lint ## the whole suite
 	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 unit: $(INSTALLED) ## fast tests only
@@ -84,4 +101,7 @@ $(GX_STAMP): bench/requirements-gx.txt
 bench-dq: $(INSTALLED) $(GX_STAMP) ## DQ benchmark, 1M rows: DQDL engine vs hand-written agg vs GX (BENCH_ARGS=--smoke)
 	$(PY) bench/dq_bench.py --rows 1000000 --gx-python $(GX_PY) $(BENCH_ARGS)
 
-bench: bench-dq ## every benchmark
+bench-ingest: $(INSTALLED) ## ingest benchmark, SF 1: contract enforcement vs plain Spark read + write (BENCH_ARGS=--smoke)
+	$(PY) bench/ingest_bench.py $(BENCH_ARGS)
+
+bench: bench-dq bench-ingest ## every benchmark
