@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 
 from lakehouse import catalog, quarantine, storage
 from lakehouse.contracts import Contract, load_contract
-from lakehouse.contracts.checks import check_records
+from lakehouse.contracts.checks import check_rows, mark_duplicate_keys
 from lakehouse.layers.bronze import PARTITION_COLUMN, to_bronze
 from lakehouse.ledger import FileLedger
 from lakehouse.runtime import JobRun
@@ -139,12 +139,13 @@ def enforce_and_write(
     """
     keep = keep or []
     day = ingest_date or job.batch_date
-    checked = (
-        check_records(records, contract, end)
+    cached = (
+        check_rows(records, contract, end)
         .withColumn(PARTITION_COLUMN, F.lit(day).cast("date"))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
+        checked = mark_duplicate_keys(cached, contract)
         reason = quarantine.reason_of(F.col("_violations")).alias("reason")
         counts = checked.groupBy(*partition_by, reason).count().collect()
         accepted_in, quarantined_in = [], []
@@ -178,7 +179,7 @@ def enforce_and_write(
             bronze, contract.table, location, partition_by, owned, accepted_in
         )
     finally:
-        checked.unpersist()
+        cached.unpersist()
 
 
 def _schema_break_message(contract: Contract, reports: list[FileReport]) -> str | None:

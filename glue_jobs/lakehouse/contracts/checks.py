@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -83,61 +83,111 @@ def _rule_broken(rule: Rule, raw: Column, typed: Column, batch_end: dt.datetime)
     return typed.isNotNull() & (typed.cast("timestamp") >= F.lit(batch_end))  # notInFuture
 
 
-def field_violations(field: Field, batch_end: dt.datetime) -> list[Column]:
-    """One nullable violation struct per rule of ``field`` (NULL where the rule holds)."""
-    raw = F.col(field.name)
-    typed = typed_column(field, raw)
+def field_violations(
+    field: Field, raw: Column, typed: Column, batch_end: dt.datetime
+) -> list[tuple[Column, Column]]:
+    """``(broken, violation)`` per rule of ``field``: when ``broken`` holds, ``violation`` says how.
+
+    ``raw`` is the field's landed text, ``typed`` the value parsed from it.
+    """
     blank = raw.isNull() | (F.trim(raw) == "")
     out = []
     if field.required:
-        out.append(F.when(blank, _violation("required", field, raw, "a required value is missing")))
+        out.append((blank, _violation("required", field, raw, "a required value is missing")))
     if field.physical_type != "string":
         unparsed = ~blank & typed.isNull()
         if field.decimal_separator:
             pattern = _DECIMAL_TEXT.format(sep=field.decimal_separator)
             unparsed = ~blank & (typed.isNull() | ~raw.rlike(pattern))
-        out.append(F.when(unparsed, _violation("type", field, raw, _type_detail(field))))
+        out.append((unparsed, _violation("type", field, raw, _type_detail(field))))
     for rule in field.rules:
         broken = _rule_broken(rule, raw, typed, batch_end)
-        name = RULE_NAMES[rule.kind]
-        out.append(F.when(broken, _violation(name, field, raw, rule.describe())))
+        out.append((broken, _violation(RULE_NAMES[rule.kind], field, raw, rule.describe())))
     return out
 
 
+def _raw_name(field: Field) -> str:
+    return f"__raw_{field.name}"
+
+
 def check_records(records: DataFrame, contract: Contract, batch_end: dt.datetime) -> DataFrame:
+    """Type landed records and add ``_violations``: every rule, primary-key conflicts included.
+
+    For large batches, cache :func:`check_rows`'s result and mark duplicates on that instead.
+    """
+    return mark_duplicate_keys(check_rows(records, contract, batch_end), contract)
+
+
+def check_rows(records: DataFrame, contract: Contract, batch_end: dt.datetime) -> DataFrame:
     """Add ``_violations`` to landed records and type their fields (see the module doc).
 
     ``batch_end`` is the instant after which a ``notInFuture`` value is in the future.
     Records a reader rejected (``_reject_reason``) carry that one violation and no rule checks.
+    Primary-key conflicts across records are marked by :func:`mark_duplicate_keys`.
     """
+    meta = [c for c in records.columns if c.startswith("_")]
+    # Parse every value once: the checks below read the typed columns (Spark does not inline
+    # an expensive expression that is used more than once).
+    staged = records.select(
+        *[F.col(f.name).alias(_raw_name(f)) for f in contract.fields],
+        *[typed_column(f, F.col(f.name)) for f in contract.fields],
+        *meta,
+    )
     rejected = F.struct(
         F.col("_reject_reason").alias("rule"),
         F.col("_reject_field").alias("field"),
         F.lit(None).cast("string").alias("value"),
         F.col("_reject_detail").alias("detail"),
     )
-    checks = [v for f in contract.fields for v in field_violations(f, batch_end)]
-    found = F.filter(F.array(*checks), lambda v: v.isNotNull()) if checks else F.array()
-    violations = F.when(F.col("_reject_reason").isNotNull(), F.array(rejected)).otherwise(found)
-    checked = records.select(
-        *[typed_column(f, F.col(f.name)) for f in contract.fields],
+    checks = [
+        check
+        for f in contract.fields
+        for check in field_violations(f, F.col(_raw_name(f)), F.col(f.name), batch_end)
+    ]
+    none = F.array().cast(T.ArrayType(VIOLATION))
+    violations = F.when(F.col("_reject_reason").isNotNull(), F.array(rejected))
+    if checks:
+        any_broken = F.lit(False)
+        for broken, _ in checks:
+            any_broken = any_broken | F.coalesce(broken, F.lit(False))
+        # The array of violations (an interpreted higher-order function) is only built for the
+        # few records that break a rule; the test above is compiled code.
+        found = F.filter(F.array(*[F.when(b, v) for b, v in checks]), lambda v: v.isNotNull())
+        violations = violations.when(any_broken, found)
+    violations = violations.otherwise(none)
+    return staged.select(
+        *contract.column_names,
         violations.cast(T.ArrayType(VIOLATION)).alias("_violations"),
-        *[c for c in records.columns if c.startswith("_") and not c.startswith("_reject")],
+        *[c for c in meta if not c.startswith("_reject")],
     )
-    return _mark_duplicate_keys(checked, contract)
 
 
-def _mark_duplicate_keys(checked: DataFrame, contract: Contract) -> DataFrame:
-    """Add a ``duplicate_key`` violation to valid records whose key repeats with other content."""
+def mark_duplicate_keys(checked: DataFrame, contract: Contract) -> DataFrame:
+    """Add a ``duplicate_key`` violation to valid records whose key repeats with other content.
+
+    The conflicting keys are found from the keys and a digest of the content alone, collected
+    (there are few; usually none) and marked with a plain ``IN`` test, so later reads of the
+    result do not repeat the search. ``checked`` should be cached: it is read twice.
+    """
     keys = contract.primary_key
     if not keys:
         return checked
     content = [f.name for f in contract.fields if not f.transport and not f.primary_key]
     valid = F.size("_violations") == 0
     # With null flags: xxhash64 skips NULLs, so (x, NULL) and (NULL, x) would hash alike.
-    digest = F.when(valid, F.xxhash64(*[F.col(c) for c in content], *map(F.isnull, content)))
-    window = Window.partitionBy(*[F.col(k) for k in keys])
-    conflicting = valid & (F.size(F.collect_set(digest).over(window)) > 1)
+    digest = F.xxhash64(*[F.col(c) for c in content], *map(F.isnull, content))
+    key = F.to_json(F.array(*[F.col(k).cast("string") for k in keys]))
+    conflicts = [
+        row[0]
+        for row in checked.where(valid)
+        .groupBy(key.alias("_key"))
+        .agg(F.countDistinct(digest).alias("_versions"))
+        .where(F.col("_versions") > 1)
+        .select("_key")
+        .collect()
+    ]
+    if not conflicts:
+        return checked
     key_field = contract.field(keys[0])
     duplicate = F.array(
         F.struct(
@@ -150,6 +200,7 @@ def _mark_duplicate_keys(checked: DataFrame, contract: Contract) -> DataFrame:
             ).alias("detail"),
         )
     )
+    conflicting = valid & key.isin(*conflicts)
     return checked.withColumn(
         "_violations", F.when(conflicting, duplicate).otherwise(F.col("_violations"))
     )
