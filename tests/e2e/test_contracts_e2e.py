@@ -130,6 +130,26 @@ def test_every_clean_record_reaches_bronze(day1, spark, clean_landing, tmp_path,
     assert clean and clean <= bronze
 
 
+SILVER = {  # source -> (Silver table, its key columns in the order of KEYS)
+    "hubspot_contacts": ("silver.contacts", ["contact_id"]),
+    "snowflake_orders": ("silver.orders", ["order_id"]),
+    "vendor_products": ("silver.products", ["sku"]),
+    "fx_rates": ("silver.fx_rates", ["rate_date", "currency"]),
+    "order_events": ("silver.order_events", ["event_id"]),
+}
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_every_clean_record_reaches_silver(day1, spark, clean_landing, source):
+    """No clean record is lost between Bronze and Silver (the orphans are all defect records)."""
+    table, columns = SILVER[source]
+    clean = {
+        tuple(str(v) for v in r) for r in _clean_keys(spark, clean_landing, source, KEYS[source])
+    }
+    silver = {tuple(str(v) for v in r) for r in spark.table(table).select(*columns).collect()}
+    assert clean and clean <= silver
+
+
 def _clean_keys(spark, landing, source, keys):
     from lakehouse.contracts import load_contract
     from lakehouse.contracts.checks import check_records
