@@ -117,7 +117,7 @@ def test_an_extra_column_is_accepted_kept_and_reported_as_drift(day1, spark, lak
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_every_clean_record_reaches_bronze(day1, spark, clean_landing, tmp_path, source):
+def test_every_clean_record_reaches_bronze(day1, spark, clean_landing, source):
     """The clean twin of the batch is exactly the records that must be in Bronze (and more)."""
     keys = KEYS[source]
     clean = {tuple(str(v) for v in r) for r in _clean_keys(spark, clean_landing, source, keys)}

@@ -167,7 +167,7 @@ def _whole_file_rows(spark: Any, contract: Contract, reports: list[FileReport]) 
     return spark.createDataFrame(rows, schema)
 
 
-def _unreadable(file: LandedFile, contract: Contract, what: str) -> FileReport | None:
+def _unreadable(file: LandedFile, contract: Contract, what: str) -> FileReport:
     """The report of a file that yielded no text: empty, or corrupt/truncated."""
     if file.size == 0:
         if contract.allow_empty_files:
@@ -216,21 +216,12 @@ def read_csv(spark: Any, files: list[LandedFile], contract: Contract, sep: str =
     whole = []
     for file in files:
         row = found.get(file.name)
-        if row is None:
-            report = _unreadable(file, contract, "text")
-            if report:
-                reports.append(report)
-                if report.reason:
-                    whole.append(report)
-            continue
-        if row["blank"]:  # no header, no line: as good as a 0-byte file
-            report = _unreadable(
-                LandedFile(file.path, file.name, 0, file.modified), contract, "text"
-            )
-            if report:
-                reports.append(report)
-                if report.reason:
-                    whole.append(report)
+        if row is None or row["blank"]:  # no text at all; blank text is as good as 0 bytes
+            empty = file if row is None else LandedFile(file.path, file.name, 0, file.modified)
+            report = _unreadable(empty, contract, "text")
+            reports.append(report)
+            if report.reason:
+                whole.append(report)
             continue
         records = max(row["records"], 0)
         if row["not_utf8"]:
@@ -455,8 +446,6 @@ def _judge_json(
             else:
                 report = FileReport(file.name, row["records"], drift=drift)
                 good.append(file.name)
-        if report is None:
-            continue
         reports.append(report)
         if report.reason:
             whole.append(report)
