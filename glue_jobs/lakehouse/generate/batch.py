@@ -1,7 +1,8 @@
 """One batch of all five sources: its records, built in memory, then written as landed files.
 
-Building and writing are separate steps so defects can be injected in between (see defects.py)
-and so nothing is deleted or written before every record exists.
+Building and writing are separate steps so defects can be injected in between (see defects.py),
+a failure scenario's records added (see scenarios.py), and so nothing is deleted or written
+before every record exists.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lakehouse.generate.fx import FxRates, fx_documents, write_fx_documents
 from lakehouse.generate.manifest import file_entry, read_manifest, source_entry
 from lakehouse.generate.orders import OrderBook, order_batch, order_id, write_unload
 from lakehouse.generate.products import Catalog, vendor_price_lists, write_price_lists
+from lakehouse.generate.scenarios import write_file as write_scenario_file
 
 SOURCES = ["hubspot_contacts", "snowflake_orders", "vendor_products", "fx_rates", "order_events"]
 COUNTS = ("records", "updates")  # per file and per source; order_events adds "late"
@@ -34,7 +36,8 @@ class Batch:
     """Batch ``day`` of a plan (0: the initial load), with defects unless ``clean``.
 
     Usage: ``records = batch.records()``, then with defects ``records =
-    batch.defects.inject(records)``, then ``batch.write(landing, records)``.
+    batch.defects.inject(records)``, then ``batch.write(landing, records)``; with a scenario,
+    ``batch.write(landing, records, scenario, scenario_records)``.
     """
 
     def __init__(self, plan: Plan, day: int, clean: bool = True) -> None:
@@ -63,8 +66,19 @@ class Batch:
             "order_events": events,
         }
 
-    def write(self, landing: Path, records: dict[str, list | dict]) -> dict[str, dict]:
-        """Replace the batch's files under ``landing``; returns source -> manifest entry."""
+    def write(
+        self,
+        landing: Path,
+        records: dict[str, list | dict],
+        scenario: str | None = None,
+        scenario_records: dict[str, list[dict]] | None = None,
+    ) -> dict[str, dict]:
+        """Replace the batch's files under ``landing``; returns source -> manifest entry.
+
+        ``scenario_records`` (source -> records of ``scenario``) land in files of their own,
+        counted as ``scenario`` in their file's and source's entries.
+        """
+        scenario_records = scenario_records or {}
         self.remove_files(landing)
         folders = self.ingest_folders(landing)
         written = {
@@ -83,10 +97,17 @@ class Batch:
             if self.defects is not None:
                 files.update(self.defects.write_files(source, folder, files))
             counts = ("records", "updates", "late") if source == "order_events" else COUNTS
+            in_scenario = {}
+            if scenario_records.get(source):
+                rows = scenario_records[source]
+                folder.mkdir(parents=True, exist_ok=True)
+                name = write_scenario_file(scenario, source, folder, rows, files, self)
+                files[name], in_scenario[name] = rows, len(rows)
+                counts = (*counts, "scenario")
             entries[source] = source_entry(
                 {
                     (folder / name).relative_to(landing).as_posix(): self.file_entry(
-                        source, folder / name, rows
+                        source, folder / name, rows, in_scenario.get(name)
                     )
                     for name, rows in files.items()
                 },
@@ -95,13 +116,17 @@ class Batch:
             )
         return entries
 
-    def file_entry(self, source: str, path: Path, rows: list) -> dict:
+    def file_entry(self, source: str, path: Path, rows: list, scenario: int | None = None) -> dict:
+        """A file's manifest entry; ``scenario``: how many of its records a scenario's are."""
+        counts = self.count(source, rows)
+        if scenario is not None:
+            counts["scenario"] = scenario
         if self.defects is None:
-            return file_entry(path, **self.count(source, rows))
+            return file_entry(path, **counts)
         kind = self.defects.unreadable.get(path.name)
         if kind is not None:  # a file that cannot be read is 1 landed unit
             return file_entry(path, records=1, updates=0, defects={kind: 1})
-        return file_entry(path, defects=count_defects(rows), **self.count(source, rows))
+        return file_entry(path, defects=count_defects(rows), **counts)
 
     def count(self, source: str, rows: list[dict]) -> dict[str, int]:
         """A file's counts: records, updates (keys an earlier batch delivered) and late events."""

@@ -38,7 +38,8 @@ Where they land:
 
 Reserved keys, unique per batch and across batches: contact ids and ORDER_IDs
 ``9_000_000_000 + day * 1_000_000 + serial`` (buyer ids of orphan orders from serial 500_000 on,
-so no contact, defective or not, has them), SKUs ``DEFECT-<day>-<serial>``, and event ids fresh
+so no contact, defective or not, has them; serials from 900_000 on are left to the failure
+scenarios of scenarios.py), SKUs ``DEFECT-<day>-<serial>``, and event ids fresh
 uuid4s from the batch's defect rng. Defects are a function of (seed, scale, base date, day), like
 everything the generator writes.
 
@@ -82,9 +83,10 @@ from lakehouse.generate.products import (
 if TYPE_CHECKING:
     from lakehouse.generate.batch import Batch
 
-RESERVED_ID_BASE = 9_000_000_000  # contact ids and ORDER_IDs from here on are defects
+RESERVED_ID_BASE = 9_000_000_000  # contact ids and ORDER_IDs from here on: defects, scenarios
 IDS_PER_DAY = 1_000_000
 ORPHAN_CONTACT_SERIAL = 500_000  # buyer ids of orphan orders: never a contact id
+SCENARIO_SERIAL = 900_000  # ORDER_IDs from here on are failure scenarios' (scenarios.py)
 RESERVED_SKU_PREFIX = "DEFECT-"
 PER_RECORDS = 1_000  # row-level kinds: 1 per this many clean records of the source
 FILE_ROWS = 5  # data lines of an extra vendor file, rates of an extra FX document
@@ -337,7 +339,10 @@ class BatchDefects:
         return reserved_id(self.day, serial)
 
     def orphan_contact_id(self) -> int:
-        return reserved_id(self.day, self._next("orphan"))
+        serial = self._next("orphan")
+        if serial >= SCENARIO_SERIAL:
+            raise ValueError("too many orphan orders in one batch for the reserved id range")
+        return reserved_id(self.day, serial)
 
     def new_sku(self) -> str:
         return f"{RESERVED_SKU_PREFIX}{self.day:05d}-{self._next('sku'):06d}"

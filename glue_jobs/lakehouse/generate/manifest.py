@@ -2,8 +2,10 @@
 
 ``landing/_generator.json`` pins the seed, scale, clean flag and base date of a landing zone on
 its first batch. ``landing/manifest.json`` lists, per batch date and source, the files written,
-their record counts and, unless the zone is clean, the injected defects per kind; it is rewritten
-atomically (temp file + ``os.replace``).
+their record counts and, unless the zone is clean, the injected defects per kind; a batch
+generated with a failure scenario also has a ``scenario`` entry (its name, the gate, ruleset and
+rule it halts, its ORDER_IDs and records per source). It is rewritten atomically (temp file +
+``os.replace``).
 """
 
 from __future__ import annotations
@@ -69,12 +71,12 @@ def source_entry(
     counts: tuple[str, ...] = ("records", "updates"),
     defect_kinds: tuple[str, ...] | None = None,
 ) -> dict:
-    """A source's entry: each of ``counts`` summed over its files, then the files.
+    """A source's entry: each of ``counts`` summed over its files (0 where absent), then the files.
 
     With ``defect_kinds`` (the kinds, in the order to list them), also ``"defects"``: the
     files' defects summed per kind, kinds without any left out.
     """
-    entry: dict = {count: sum(f[count] for f in files.values()) for count in counts}
+    entry: dict = {count: sum(f.get(count, 0) for f in files.values()) for count in counts}
     if defect_kinds is not None:
         totals = {
             k: sum(f.get("defects", {}).get(k, 0) for f in files.values()) for k in defect_kinds
