@@ -22,8 +22,10 @@ from pyspark.sql import functions as F
 from lakehouse import catalog, quarantine, storage
 from lakehouse.contracts import Contract, load_contract
 from lakehouse.contracts.checks import check_rows, mark_duplicate_keys
+from lakehouse.faults import crash_point
 from lakehouse.layers.bronze import PARTITION_COLUMN, to_bronze
 from lakehouse.ledger import FileLedger
+from lakehouse.observe import describe_output
 from lakehouse.runtime import JobRun
 from lakehouse.sources import fx_rates, hubspot_contacts, snowflake_orders, vendor_products
 from lakehouse.sources.landed import FileReport, Landed, LandedFile, list_landed
@@ -170,6 +172,7 @@ def enforce_and_write(
         location = job.path(quarantine.DATABASE, contract.dataset)
         table = quarantine.table_name(contract.dataset)
         catalog.replace_partitions(rows, table, location, partition_by, owned, quarantined_in)
+        track_partitions(job, table, location, partition_by, quarantined_in, "quarantine")
         if stop_before_bronze:
             raise ContractViolation(stop_before_bronze)
         good = checked.where(F.size("_violations") == 0)
@@ -178,8 +181,46 @@ def enforce_and_write(
         catalog.replace_partitions(
             bronze, contract.table, location, partition_by, owned, accepted_in
         )
+        crash_point("ingest.after_bronze_write")
+        track_partitions(job, contract.table, location, partition_by, accepted_in, "table")
     finally:
         cached.unpersist()
+
+
+def landing_input(contract: Contract, folder: str) -> dict[str, Any]:
+    """The landed files as an input dataset: the contract's source fields as its schema."""
+    return {
+        "table": f"landing.{contract.dataset}",
+        "layer": "landing",
+        "location": folder,
+        "schema": [
+            {"name": f.source_field, "type": f.physical_type.lower()} for f in contract.fields
+        ],
+        "rows": None,
+    }
+
+
+def track_partitions(
+    job: JobRun,
+    table: str,
+    location: str,
+    partition_by: list[str],
+    partitions: list[dict[str, Any]],
+    kind: str,
+) -> None:
+    """Record the partitions just written as an output of the job (nothing if none).
+
+    They are read from their folders, not through the metastore (Derby cannot filter on the
+    date partition column).
+    """
+    if not partitions:
+        return
+    folders = [
+        "/".join([location.rstrip("/"), *[f"{c}={spec[c]}" for c in partition_by]])
+        for spec in partitions
+    ]
+    stored = job.spark.read.option("basePath", location).parquet(*folders).drop(*partition_by)
+    job.track_output(describe_output(table, stored, location, kind, measured_at=folders))
 
 
 def _schema_break_message(contract: Contract, reports: list[FileReport]) -> str | None:
@@ -224,6 +265,7 @@ def ingest_landed_batch(job: JobRun, source: str) -> Accounting:
         record_accounting(job, accounting)
         return accounting
     landed = module.read(job.spark, files, contract)
+    job.inputs.append(landing_input(contract, folder))
     try:
         _write_landed(job, contract, landed, files, accounting, by_file=ledger is not None)
     except ContractViolation:

@@ -20,7 +20,13 @@ from pyspark.sql import functions as F
 from lakehouse import catalog
 from lakehouse.clients import kafka
 from lakehouse.contracts import load_contract
-from lakehouse.ingest import LAYERS, Accounting, enforce_and_write, save_accounting
+from lakehouse.ingest import (
+    LAYERS,
+    Accounting,
+    enforce_and_write,
+    landing_input,
+    save_accounting,
+)
 from lakehouse.layers.bronze import PARTITION_COLUMN
 from lakehouse.runtime import JobRun
 from lakehouse.sources.order_events import KAFKA_RECORD, parse_records
@@ -65,6 +71,7 @@ def ingest_order_events(job: JobRun) -> int:
         job.args.get("kafka_bootstrap_servers") or job.args.get("kafka_connection_name")
     )
     records = _kafka_records(job) if from_kafka else _landed_records(job)
+    job.inputs.append(landing_input(contract, job.path("landing", SOURCE)))
     total = Accounting(SOURCE, job.run_id, job.job_run_id, job.batch_date.isoformat())
 
     def write_micro_batch(batch: DataFrame, batch_id: int) -> None:

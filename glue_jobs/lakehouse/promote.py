@@ -1,10 +1,11 @@
-"""Write a Silver or Gold table as a new version and switch the catalog to it."""
+"""Read Silver/Bronze tables and publish Silver tables as new versions (recording both)."""
 
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
 from lakehouse import catalog
+from lakehouse.observe import describe_output
 from lakehouse.runtime import JobRun
 
 KEEP_VERSIONS = 3
@@ -17,7 +18,9 @@ def read_table(job: JobRun, table: str) -> DataFrame:
             f"table {table} does not exist in the catalog of {job.lake_root}: "
             "run the jobs that write it first (e.g. `lakehouse workflow run daily_batch`)"
         )
-    return job.spark.table(table)
+    df = job.spark.table(table)
+    job.track_input(table, df, catalog.table_location(job.spark, table))
+    return df
 
 
 def publish_table(
@@ -29,10 +32,14 @@ def publish_table(
 ) -> DataFrame:
     """Write ``df`` as the new version of ``layer.table`` and return the published table.
 
-    Its row count is added to the job metric ``count_as``.
+    Its row count is added to the job metric ``count_as`` (``rows_quarantined`` makes the table
+    a quarantine output).
     """
     layer, name = table.split(".")
     catalog.ensure_layer_databases(job.spark, job.lake_root, (layer,))
     version = catalog.replace_table(df, table, job.path(layer, name), job.run_id, keep)
-    job.add_metrics(**{count_as: catalog.count_rows(job.spark, version.location)})
+    kind = "quarantine" if count_as == "rows_quarantined" else "table"
+    stored = job.spark.read.parquet(version.location)
+    job.track_output(describe_output(table, stored, version.location, kind))
+    job.add_metrics(**{count_as: job.outputs[-1]["rows"]})
     return job.spark.table(table)

@@ -294,7 +294,11 @@ class JobRun:
     engine: Engine
     run_properties: RunProperties | None
     started_at: dt.datetime
+    workflow_name: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    dq: list[dict[str, Any]] = field(default_factory=list)
     _glue_job: Any = None
 
     @property
@@ -321,31 +325,81 @@ class JobRun:
             else:
                 self.metrics[key] = value
 
+    @property
+    def run_dir(self) -> str:
+        """This workflow run's folder in the lake: job records, lineage, metrics."""
+        return self.path("_runs", self.run_id)
+
+    def track_input(self, table: str, df: Any, location: str | None = None) -> None:
+        """Record that the job read ``table`` (for lineage and the run view)."""
+        from lakehouse.observe import describe_input
+
+        if not any(i["table"] == table for i in self.inputs):
+            self.inputs.append(describe_input(table, df, location))
+
+    def track_output(self, output: dict[str, Any]) -> None:
+        """Record a dataset the job wrote (see :func:`lakehouse.observe.describe_output`).
+
+        Writing the same table and kind again (a stream's micro-batches) adds up rows, bytes and
+        files.
+        """
+        for known in self.outputs:
+            if (known["table"], known["kind"]) == (output["table"], output["kind"]):
+                for key in ("rows", "bytes", "files"):
+                    known[key] = (known.get(key) or 0) + (output.get(key) or 0)
+                newest = [v for v in (known["newest_record_at"], output["newest_record_at"]) if v]
+                known["newest_record_at"] = max(newest) if newest else None
+                return
+        self.outputs.append(dict(output))
+
     def record(
         self, state: str, error: str | None = None, traceback_text: str | None = None
     ) -> dict[str, Any]:
-        """Write the job-run record (the local counterpart of Glue's job-run history)."""
-        ended = dt.datetime.now(dt.UTC)
+        """Write the job-run record (the local counterpart of Glue's job-run history).
+
+        Written once with ``RUNNING`` when the job starts and again when it ends, so a record
+        still ``RUNNING`` after the runner died marks a killed job run.
+        """
+        running = state == "RUNNING"
+        ended = None if running else dt.datetime.now(dt.UTC)
         record = {
             "job_name": self.name,
             "job_run_id": self.job_run_id,
             "run_id": self.run_id,
+            "workflow_name": self.workflow_name,
             "batch_date": self.batch_date.isoformat(),
             "mode": self.mode,
             "state": state,
             "started_at": self.started_at.isoformat(),
-            "ended_at": ended.isoformat(),
-            "duration_s": round((ended - self.started_at).total_seconds(), 3),
-            "metrics": self.metrics,
+            "ended_at": None if ended is None else ended.isoformat(),
+            "duration_s": None
+            if ended is None
+            else round((ended - self.started_at).total_seconds(), 3),
+            "metrics": dict(self.metrics),
+            "inputs": [dict(i) for i in self.inputs],
+            "outputs": [dict(o) for o in self.outputs],
+            "dq": [dict(d) for d in self.dq],
             "error": error,
             "traceback": traceback_text,
         }
         JOB_RUN_RECORDS[self.job_run_id] = record
-        if "://" not in self.lake_root:
-            path = Path(self.lake_root) / "_runs" / self.run_id / "jobs" / f"{self.job_run_id}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(record, indent=2, default=str))
+        write_job_record(self.lake_root, record)
         return record
+
+
+def job_record_path(lake_root: str, run_id: str, job_run_id: str) -> Path:
+    return Path(lake_root) / "_runs" / run_id / "jobs" / f"{job_run_id}.json"
+
+
+def write_job_record(lake_root: str, record: dict[str, Any]) -> None:
+    """Save a job-run record under the local lake (atomic replace); S3 lakes keep none."""
+    if "://" in lake_root:
+        return
+    path = job_record_path(lake_root, record["run_id"], record["job_run_id"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=str))
+    tmp.replace(path)
 
 
 # Job-run records of this process, by job run id (read by the local workflow executor).
@@ -356,6 +410,10 @@ _STANDARD_OPTIONAL = {
     "batch_date": None,
     "WORKFLOW_NAME": None,
     "WORKFLOW_RUN_ID": None,
+    # Where lineage events and metrics go (see lakehouse.telemetry); defaults depend on the mode.
+    "lineage_transport": None,
+    "lineage_url": None,
+    "metrics_sink": None,
 }
 
 
@@ -397,23 +455,28 @@ def start_job(
         engine=eng,
         run_properties=store,
         started_at=dt.datetime.now(dt.UTC),
+        workflow_name=args.get("WORKFLOW_NAME"),
         _glue_job=glue_job,
     )
     # The job group lets a watchdog cancel exactly this job run's Spark jobs (local Timeout).
     eng.spark.sparkContext.setJobGroup(run.job_run_id, f"{run.name} {run.job_run_id}", True)
+    from lakehouse import telemetry
+
     started = time.monotonic()
+    telemetry.job_started(run, run.record("RUNNING"))
     try:
         yield run
+        if glue_job is not None:
+            glue_job.commit()
     except BaseException as exc:
         run.add_metrics(duration_s=round(time.monotonic() - started, 3))
         from lakehouse.errors import describe
 
-        run.record("FAILED", error=describe(exc), traceback_text=traceback.format_exc())
+        record = run.record("FAILED", error=describe(exc), traceback_text=traceback.format_exc())
+        telemetry.job_ended(run, record)
         raise
-    if glue_job is not None:
-        glue_job.commit()
     run.add_metrics(duration_s=round(time.monotonic() - started, 3))
-    run.record("SUCCEEDED")
+    telemetry.job_ended(run, run.record("SUCCEEDED"))
 
 
 def _resolve_run(

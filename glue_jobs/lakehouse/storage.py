@@ -82,3 +82,12 @@ def write_text(spark: Any, location: str, text: str) -> None:
     if fs.exists(path):
         fs.delete(path, False)
     fs.rename(temp, path)
+
+
+def size_of(spark: Any, location: str) -> tuple[int, int]:
+    """``(bytes, files)`` stored under ``location`` recursively; ``(0, 0)`` if it is missing."""
+    fs, path = _fs_and_path(spark, location)
+    if not fs.exists(path):
+        return 0, 0
+    summary = fs.getContentSummary(path)
+    return int(summary.getLength()), int(summary.getFileCount())
