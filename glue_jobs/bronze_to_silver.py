@@ -8,6 +8,7 @@ Arguments: --JOB_NAME; optional --lake_root, --batch_date.
 """
 
 from lakehouse import quarantine
+from lakehouse.faults import crash_point
 from lakehouse.layers import silver
 from lakehouse.promote import publish_table, read_table
 from lakehouse.runtime import start_job
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
             job, "silver.contacts", silver.contacts(bronze["hubspot_contacts"])
         )
         products = publish_table(job, "silver.products", silver.products(bronze["vendor_products"]))
+        crash_point("silver.between_tables")
         orders, orphans = silver.split_orphan_orders(
             silver.orders(bronze["snowflake_orders"], fx), contacts, products
         )

@@ -147,6 +147,50 @@ def point_table_to(spark: Any, table: str, location: str) -> None:
     spark.sql(f"CREATE TABLE {quote(table)} USING parquet LOCATION '{location}'")
 
 
+def switch_location(spark: Any, table: str, location: str, mode: str = "local") -> None:
+    """Point ``table`` at ``location`` in one catalog operation (created if missing).
+
+    In AWS Glue the existing table's location is changed with Glue's ``UpdateTable`` (what Lake
+    Formation governs); locally with ``ALTER TABLE … SET LOCATION``. A schema change is handled
+    by :func:`point_table_to` in both.
+    """
+    same_schema = table_exists(spark, table) and (
+        spark.table(table).schema == spark.read.parquet(location).schema
+    )
+    if mode == "glue" and same_schema:
+        database, name = table.split(".")
+        GlueTables().set_location(database, name, location)
+        spark.sql(f"REFRESH TABLE {quote(table)}")
+        return
+    point_table_to(spark, table, location)
+
+
+class GlueTables:
+    """The Glue Data Catalog API for table locations (``GetTable`` + ``UpdateTable``)."""
+
+    # GetTable returns read-only fields that UpdateTable's TableInput rejects.
+    _TABLE_INPUT_KEYS = (
+        "Name", "Description", "Owner", "LastAccessTime", "LastAnalyzedTime", "Retention",
+        "StorageDescriptor", "PartitionKeys", "ViewOriginalText", "ViewExpandedText",
+        "TableType", "Parameters", "TargetTable", "ViewDefinition",
+    )  # fmt: skip
+
+    def __init__(self, client: Any = None):
+        import boto3
+
+        self.client = client or boto3.client("glue")
+
+    def location(self, database: str, table: str) -> str:
+        found = self.client.get_table(DatabaseName=database, Name=table)["Table"]
+        return str(found["StorageDescriptor"]["Location"])
+
+    def set_location(self, database: str, table: str, location: str) -> None:
+        found = self.client.get_table(DatabaseName=database, Name=table)["Table"]
+        table_input = {k: found[k] for k in self._TABLE_INPUT_KEYS if k in found}
+        table_input["StorageDescriptor"] = {**found["StorageDescriptor"], "Location": location}
+        self.client.update_table(DatabaseName=database, TableInput=table_input)
+
+
 def is_version_name(name: str) -> bool:
     return bool(_VERSION_RE.match(name))
 

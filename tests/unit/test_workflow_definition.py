@@ -97,8 +97,13 @@ def test_the_real_daily_batch_loads_and_validates():
         "ingest_vendor_products",
         "ingest_fx_rates",
         "ingest_order_events",
+        "dq_bronze",
         "bronze_to_silver",
+        "dq_silver",
         "silver_to_gold",
+        "dq_gold",
+        "publish_gold",
+        "notify_failure",
     ]
     start = wf.start_trigger
     assert (start.name, start.type, start.schedule) == (
@@ -109,12 +114,28 @@ def test_the_real_daily_batch_loads_and_validates():
     assert len(start.actions) == 5
     bronze_ready = wf.trigger("bronze_ready")
     assert bronze_ready.logical == "AND" and len(bronze_ready.conditions) == 5
-    assert bronze_ready.action_job_names == ("bronze_to_silver",)
+    assert bronze_ready.action_job_names == ("dq_bronze",)
+    # every promotion waits for its gate's SUCCEEDED, and only for that
+    for gate, step in [("dq_bronze", "bronze_to_silver"), ("dq_silver", "silver_to_gold"),
+                       ("dq_gold", "publish_gold")]:  # fmt: skip
+        (trigger,) = wf.triggers_starting(step)
+        assert [(c.job_name, c.state) for c in trigger.conditions] == [(gate, "SUCCEEDED")]
+    gates = {name: wf.jobs[name] for name in ("dq_bronze", "dq_silver", "dq_gold")}
+    assert {j.script_location for j in gates.values()} == {"glue_jobs/dq_gate.py"}
+    assert [j.default_arguments["--layer"] for j in gates.values()] == ["bronze", "silver", "gold"]
+    failure = wf.trigger("on_failure")
+    assert failure.logical == "ANY" and failure.action_job_names == ("notify_failure",)
+    watched = {(c.job_name, c.state) for c in failure.conditions}
+    others = [j for j in wf.jobs if j != "notify_failure"]
+    assert watched == {(j, s) for j in others for s in ("FAILED", "TIMEOUT")}
     streaming = wf.jobs["ingest_order_events"]
     assert streaming.is_streaming and streaming.timeout == 0 and streaming.worker_type == "G.025X"
     assert wf.jobs["bronze_to_silver"].number_of_workers == 4
     assert wf.local_run == {"StreamingJobs": "availableNow"}
-    assert wf.downstream_jobs("ingest_fx_rates") == {"bronze_to_silver", "silver_to_gold"}
+    assert wf.downstream_jobs("ingest_fx_rates") == {
+        "dq_bronze", "bronze_to_silver", "dq_silver", "silver_to_gold", "dq_gold", "publish_gold",
+        "notify_failure",
+    }  # fmt: skip
     assert wf.source == WORKFLOWS / "daily_batch.yaml"
 
 

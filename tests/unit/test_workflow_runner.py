@@ -29,6 +29,7 @@ from lakehouse.workflow.progress import RichProgress, first_line
 REPO = Path(__file__).resolve().parents[2]
 DAILY_BATCH = REPO / "workflows" / "daily_batch.yaml"
 RUN_ID = "wr_test"
+GATED = ["dq_bronze", "bronze_to_silver", "dq_silver", "silver_to_gold", "dq_gold", "publish_gold"]
 
 Behaviour = str | JobResult | Callable[[JobInvocation], JobResult]
 
@@ -264,14 +265,33 @@ def test_any_failure_trigger_for_several_jobs_runs_notify_once():
 def test_daily_batch_runs_end_to_end_and_a_failed_ingest_blocks_bronze_to_silver():
     wf = load_workflow(DAILY_BATCH)
     ok = run_workflow(wf, FakeExecutor(), run_id=RUN_ID, max_parallel=2)
-    assert ok.ok and set(states(ok).values()) == {"SUCCEEDED"}
+    assert ok.ok and states(ok).pop("notify_failure") == "NOT_RUN"
+    assert set(states(ok).values()) - {"NOT_RUN"} == {"SUCCEEDED"}
 
     ex = FakeExecutor({"ingest_fx_rates": "FAILED"})
     bad = run_workflow(wf, ex, run_id=RUN_ID, max_parallel=2)
-    assert states(bad)["bronze_to_silver"] == "NOT_RUN"
-    assert states(bad)["silver_to_gold"] == "NOT_RUN"
+    for job in ("dq_bronze", "bronze_to_silver", "silver_to_gold", "publish_gold"):
+        assert states(bad)[job] == "NOT_RUN"
     assert states(bad)["ingest_order_events"] == "SUCCEEDED"
-    assert bad.verdict() == "4 succeeded, 1 failed, 2 not run"
+    assert states(bad)["notify_failure"] == "SUCCEEDED"
+    assert bad.verdict() == "5 succeeded, 1 failed, 6 not run"
+
+
+@pytest.mark.parametrize(
+    ("gate", "not_run"),
+    [
+        ("dq_bronze", GATED[1:]),
+        ("dq_silver", ["silver_to_gold", "dq_gold", "publish_gold"]),
+        ("dq_gold", ["publish_gold"]),
+    ],
+)
+def test_a_failed_dq_gate_stops_everything_after_it_and_runs_notify_failure(gate, not_run):
+    ex = FakeExecutor({gate: "FAILED"})
+    result = run_workflow(load_workflow(DAILY_BATCH), ex, run_id=RUN_ID, max_parallel=2)
+    assert [n.job_name for n in result.failed_nodes] == [gate]
+    assert [j for j, s in states(result).items() if s == "NOT_RUN"] == not_run
+    assert states(result)["notify_failure"] == "SUCCEEDED"
+    assert not set(not_run) & set(ex.order)
 
 
 # --------------------------------------------------------------------------------------------
@@ -492,7 +512,7 @@ def test_queued_jobs_start_in_definition_order_with_one_slot():
     wf = load_workflow(DAILY_BATCH)
     ex = FakeExecutor()
     run_workflow(wf, ex, run_id=RUN_ID, max_parallel=1)
-    assert ex.order == list(wf.jobs)
+    assert ex.order == [j for j in wf.jobs if j != "notify_failure"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Mapping
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ def resolve_engine(engine: str, glue_context: Any) -> str:
 
 def evaluate(
     df: Any,
-    ruleset_path: str | Path,
+    ruleset_path: str | Path | Traversable,
     *,
     engine: str = "auto",
     glue_context: Any = None,
@@ -57,7 +58,8 @@ def evaluate(
     ``context`` names the evaluation (e.g. ``silver_orders``): Glue's evaluation context, and our
     history key.
     """
-    text = Path(ruleset_path).read_text(encoding="utf-8")
+    source = ruleset_path if hasattr(ruleset_path, "read_text") else Path(ruleset_path)
+    text = source.read_text(encoding="utf-8")
     if resolve_engine(engine, glue_context) == "glue":
         return evaluate_with_glue(
             glue_context, df, text, context=context, references=references,
