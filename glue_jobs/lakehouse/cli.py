@@ -1,7 +1,11 @@
 """The ``lakehouse`` command line.
 
-lakehouse generate [--date D] [--scale S] [--seed N] [--clean]  sample data into the landing zone
+lakehouse generate [--date D] [--scale S] [--seed N] [--clean] [--scenario NAME]
+                                                          sample data into the landing zone
 lakehouse workflow run daily_batch [--batch-date D]       run a workflow locally
+lakehouse workflow resume RUN_ID [--from JOB]             re-run failed jobs and what follows
+lakehouse runs list | runs show RUN_ID                    recorded workflow runs
+lakehouse gold versions TABLE | gold rollback TABLE [--to V]   Gold versions
 lakehouse sql "select ..."                                query the local catalog
 lakehouse glue-docker JOB [--dry-run] -- ARGS             run a job in the Glue 5 image
 """
@@ -56,7 +60,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from lakehouse.generate import generate
 
     lake_root = Path(_lake_root(args))
-    entry = generate(lake_root, args.date, scale=args.scale, seed=args.seed, clean=args.clean)
+    entry = generate(
+        lake_root,
+        args.date,
+        scale=args.scale,
+        seed=args.seed,
+        clean=args.clean,
+        scenario=args.scenario,
+    )
     table = Table(title=f"Sample data for batch {args.date} in {lake_root / 'landing'}")
     for column in ("source", "files", "records", "updates"):
         table.add_column(column, justify="left" if column == "source" else "right")
@@ -65,6 +76,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
             source, f"{len(info['files']):,}", f"{info['records']:,}", f"{info['updates']:,}"
         )
     console.print(table)
+    scenario = entry.get("scenario")
+    if scenario:
+        landed = ", ".join(f"{n} {source}" for source, n in scenario["records"].items())
+        console.print(
+            escape(
+                f"scenario {scenario['name']}: {landed} (ORDER_IDs {scenario['order_ids'][0]}.."
+                f"{scenario['order_ids'][-1]}); {scenario['gate']} halts on "
+                f"{scenario['ruleset']}: {scenario['rule']}"
+            ),
+            highlight=False,
+        )
     console.print(f"manifest: {lake_root / 'landing' / 'manifest.json'}")
     return EXIT_OK
 
@@ -72,47 +94,88 @@ def cmd_generate(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- workflow
 
 
-def cmd_workflow_run(args: argparse.Namespace) -> int:
-    from lakehouse import resources, runtime
+def _load_workflow(name: str):
+    from lakehouse import resources
     from lakehouse.workflow.definition import find_workflow, load_workflow
+
+    return load_workflow(find_workflow(name, Path(str(resources.folder("workflows")))))
+
+
+def cmd_workflow_run(args: argparse.Namespace) -> int:
+    from lakehouse import runtime
+
+    workflow = _load_workflow(args.name)
+    lake_root = _lake_root(args)
+    run_id = runtime.new_run_id("wr")
+    properties = {"run_id": run_id, "batch_date": args.batch_date.isoformat()}
+    return _execute(workflow, lake_root, run_id, properties, args.max_parallel)
+
+
+def cmd_workflow_resume(args: argparse.Namespace) -> int:
+    from lakehouse import runtime
+    from lakehouse.workflow.record import load_run_record
+    from lakehouse.workflow.resume import ResumeRefused, settle_previous_run
+    from lakehouse.workflow.runner import ResumeError, plan_resume
+
+    lake_root = _lake_root(args)
+    try:
+        previous = load_run_record(lake_root, args.run_id)
+        workflow = _load_workflow(previous.workflow_name)
+        previous = settle_previous_run(lake_root, previous)
+        plan = plan_resume(workflow, previous, args.from_job)
+    except (FileNotFoundError, ResumeError, ResumeRefused) as exc:
+        err_console.print(f"error: {exc}", highlight=False)
+        return EXIT_USAGE
+    run_id = runtime.new_run_id("wr")
+    old = runtime.LocalRunProperties(lake_root, previous.run_id).get()
+    properties = {**old, "run_id": run_id, "resumed_from": previous.run_id}
+    console.print(
+        f"resuming {previous.run_id}: re-running {', '.join(sorted(plan.rerun))}; "
+        f"carried over: {', '.join(plan.carried) or 'nothing'}",
+        highlight=False,
+    )
+    return _execute(workflow, lake_root, run_id, properties, args.max_parallel, plan)
+
+
+def _execute(workflow, lake_root: str, run_id: str, properties: dict, max_parallel: int,
+             resume=None) -> int:  # fmt: skip
+    """Run (or resume) a workflow locally, keep its record current, show the run view."""
+    from lakehouse import resources, runtime
     from lakehouse.workflow.local_executor import LocalScriptExecutor
     from lakehouse.workflow.progress import RichProgress
+    from lakehouse.workflow.record import Listeners, RunRecorder, run_dir
     from lakehouse.workflow.runner import WorkflowInterrupted, run_workflow
 
-    workflow = load_workflow(find_workflow(args.name, Path(str(resources.folder("workflows")))))
-    lake_root = _lake_root(args)
-    batch_date = args.batch_date.isoformat()
-    run_id = runtime.new_run_id("wr")
+    project = resources.project_dir()
+    if project is None:
+        err_console.print("error: run workflows from a checkout of the project")
+        return EXIT_USAGE
+    batch_date = properties["batch_date"]
     console.print(
         f"[bold]{workflow.name}[/bold] run {run_id}  batch {batch_date}  lake {lake_root}"
     )
     with console.status("starting Spark (local, one session for the whole run)…"):
         runtime.engine(lake_root)
     runtime.LocalRunProperties(lake_root, run_id).put(
-        {"run_id": run_id, "batch_date": batch_date, "workflow_name": workflow.name}
+        {**properties, "workflow_name": workflow.name}
     )
-    project = resources.project_dir()
-    if project is None:
-        err_console.print("error: run workflows from a checkout of the project")
-        return EXIT_USAGE
     try:
         result = run_workflow(
             workflow,
             LocalScriptExecutor(project),
             run_id=run_id,
             base_arguments={"--lake_root": lake_root},
-            max_parallel=args.max_parallel,
-            listener=RichProgress(console=console),
+            max_parallel=max_parallel,
+            listener=Listeners(RunRecorder(lake_root), RichProgress(console=console)),
+            resume=resume,
+            batch_date=batch_date,
         )
-    except WorkflowInterrupted as interrupted:
-        _save_run(lake_root, run_id, interrupted.result.to_dict())
+    except WorkflowInterrupted:
         err_console.print("interrupted: jobs not started are NOT_RUN")
         return 130
-    run_dir = _save_run(lake_root, run_id, result.to_dict())
-    for node in result.failed_nodes:
-        console.print(f"\n[red]{node.job_name} {node.state}[/red]", highlight=False)
-        console.print(escape(node.error or ""), highlight=False)
-    console.print(f"\nrun record: {run_dir}")
+    console.print()
+    _show_run(lake_root, run_id)
+    console.print(f"run record: {run_dir(lake_root, run_id)}")
     if result.ok:
         _print_layer_tables(runtime.engine().spark, "gold")
         console.print(
@@ -120,6 +183,84 @@ def cmd_workflow_run(args: argparse.Namespace) -> int:
             'order by order_date desc limit 10"[/bold]  (or make sql Q="...")'
         )
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _show_run(lake_root: str, run_id: str) -> None:
+    from lakehouse.runs_view import load_run, render_run
+
+    render_run(load_run(lake_root, run_id), console)
+
+
+# ---------------------------------------------------------------- runs
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    from lakehouse.runs_view import list_runs, render_run_list
+
+    runs = list_runs(_lake_root(args), limit=args.limit or None)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in runs], indent=2, default=str))
+    else:
+        render_run_list(runs, console)
+    return EXIT_OK
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    from lakehouse.runs_view import RunNotFound, load_run, render_run
+
+    try:
+        view = load_run(_lake_root(args), args.run_id)
+    except RunNotFound as exc:
+        err_console.print(f"error: {exc}", highlight=False)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(view.to_dict(), indent=2, default=str))
+    else:
+        render_run(view, console)
+    return EXIT_OK if view.ok is not False else EXIT_FAILED
+
+
+# ---------------------------------------------------------------- gold versions
+
+
+def cmd_gold_versions(args: argparse.Namespace) -> int:
+    from lakehouse import runtime, wap
+
+    lake_root = _lake_root(args)
+    spark = runtime.engine(lake_root).spark
+    table_name = _gold_table(args.table)
+    found = wap.versions(spark, lake_root, table_name)
+    if not found:
+        err_console.print(f"error: {table_name} has no versions in {lake_root}")
+        return EXIT_FAILED
+    table = Table(title=f"versions of {table_name} (newest first)", title_justify="left")
+    for column in ("version", "status", "rows", "last published", "location"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for v in found:
+        rows = spark.read.parquet(v.location).count()
+        table.add_row(v.name, v.status, f"{rows:,}", v.published_at or "", v.location)
+    console.print(table)
+    return EXIT_OK
+
+
+def cmd_gold_rollback(args: argparse.Namespace) -> int:
+    from lakehouse import runtime, wap
+
+    lake_root = _lake_root(args)
+    spark = runtime.engine(lake_root).spark
+    table_name = _gold_table(args.table)
+    before = wap.current_version(spark, table_name)
+    try:
+        target = wap.rollback(spark, lake_root, table_name, args.to, runtime.engine().mode)
+    except LookupError as exc:
+        err_console.print(f"error: {exc}", highlight=False)
+        return EXIT_FAILED
+    console.print(f"{table_name}: {before} -> {target.name} ({target.location})", highlight=False)
+    return EXIT_OK
+
+
+def _gold_table(name: str) -> str:
+    return name if "." in name else f"gold.{name}"
 
 
 def _print_layer_tables(spark, database: str) -> None:
@@ -134,13 +275,6 @@ def _print_layer_tables(spark, database: str) -> None:
         rows = spark.table(name).count()
         table.add_row(name, f"{rows:,}", catalog.table_location(spark, name) or "")
     console.print(table)
-
-
-def _save_run(lake_root: str, run_id: str, record: dict) -> Path:
-    run_dir = Path(lake_root) / "_runs" / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "workflow_run.json").write_text(json.dumps(record, indent=2, default=str))
-    return run_dir
 
 
 # ---------------------------------------------------------------- sql
@@ -387,7 +521,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lake-root", help="local lake folder (default: $LAKE_ROOT or .lake)")
         return p
 
-    gen = with_lake(sub.add_parser("generate", help="write sample data into the landing zone"))
+    from lakehouse.generate.scenarios import SCENARIOS
+
+    gen = with_lake(
+        sub.add_parser(
+            "generate",
+            help="write sample data into the landing zone",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog="scenarios (--scenario; see lakehouse/generate/scenarios.py):\n"
+            + "\n".join(f"  {s.name:<16}{s.description}" for s in SCENARIOS.values()),
+        )
+    )
     gen.add_argument("--date", type=_date, default=_today(), help="batch date (default: today UTC)")
     gen.add_argument("--scale", type=float, default=1.0, help="volume multiplier (1.0 = SF1)")
     gen.add_argument("--seed", type=int, default=42)
@@ -396,6 +540,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="land no bad input (by default each batch carries the defects catalogued in "
         "lakehouse/generate/defects.py, counted in manifest.json); pinned by the first batch",
+    )
+    gen.add_argument(
+        "--scenario",
+        choices=list(SCENARIOS),
+        help="also land a few records that pass every contract but halt one DQ gate of the "
+        "workflow (this batch only, not pinned; the scenarios are listed below)",
     )
     gen.set_defaults(func=cmd_generate)
 
@@ -407,6 +557,48 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-date", type=_date, default=_today())
     run.add_argument("--max-parallel", type=int, default=2, help="jobs running at once")
     run.set_defaults(func=cmd_workflow_run)
+    resume = with_lake(
+        wf.add_parser(
+            "resume",
+            help="re-run a run's failed jobs and everything after them (Glue's "
+            "ResumeWorkflowRun): a new run id linked to the old one, the same batch date",
+        )
+    )
+    resume.add_argument("run_id", help="the run to resume (see `lakehouse runs list`)")
+    resume.add_argument(
+        "--from", dest="from_job", metavar="JOB", help="re-run from this job instead"
+    )
+    resume.add_argument("--max-parallel", type=int, default=2, help="jobs running at once")
+    resume.set_defaults(func=cmd_workflow_resume)
+
+    runs = sub.add_parser("runs", help="workflow runs recorded in the lake").add_subparsers(
+        dest="action", required=True
+    )
+    runs_list = with_lake(runs.add_parser("list", help="workflow runs, newest first"))
+    runs_list.add_argument("--limit", type=int, default=20, help="runs to show (0 = all)")
+    runs_list.add_argument("--json", action="store_true", help="machine-readable output")
+    runs_list.set_defaults(func=cmd_runs_list)
+    show = with_lake(
+        runs.add_parser("show", help="one run, like the Glue console's workflow run view")
+    )
+    show.add_argument("run_id", help="full id, a unique prefix or the short id from `runs list`")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=cmd_runs_show)
+
+    gold = sub.add_parser("gold", help="published Gold versions").add_subparsers(
+        dest="action", required=True
+    )
+    versions = with_lake(gold.add_parser("versions", help="a Gold table's versions"))
+    versions.add_argument("table", help="e.g. fct_orders or gold.fct_orders")
+    versions.set_defaults(func=cmd_gold_versions)
+    rollback = with_lake(
+        gold.add_parser("rollback", help="switch a Gold table back to an earlier version")
+    )
+    rollback.add_argument("table", help="e.g. fct_orders or gold.fct_orders")
+    rollback.add_argument(
+        "--to", metavar="VERSION", help="default: the newest published version before the current"
+    )
+    rollback.set_defaults(func=cmd_gold_rollback)
 
     sql = with_lake(sub.add_parser("sql", help="run a Spark SQL query on the local catalog"))
     sql.add_argument("query")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import os
 import secrets
 import threading
 import time
@@ -121,6 +122,7 @@ class NodeResult:
     error: str | None = None
     fired_by: str | None = None  # the trigger that started it
     details: dict[str, Any] = field(default_factory=dict)
+    carried_over_from: str | None = None  # a resumed run reused this node's success from it
 
     @property
     def ok(self) -> bool:
@@ -138,6 +140,7 @@ class NodeResult:
             "rows_written": self.rows_written,
             "error": self.error,
             "fired_by": self.fired_by,
+            "carried_over_from": self.carried_over_from,
             "details": dict(self.details),
         }
 
@@ -151,6 +154,9 @@ class WorkflowRunResult:
     status: str = "RUNNING"  # COMPLETED, or STOPPED when interrupted
     nodes: list[NodeResult] = field(default_factory=list)  # in the order of the definition's Jobs
     fired_triggers: list[str] = field(default_factory=list)  # in firing order
+    batch_date: str | None = None
+    resumed_from: str | None = None  # the run this one resumed (Glue's previous run id)
+    pid: int | None = None  # the runner's process, to tell a crashed run from a running one
 
     @property
     def ok(self) -> bool:
@@ -202,6 +208,9 @@ class WorkflowRunResult:
             "run_id": self.run_id,
             "status": self.status,
             "ok": self.ok,
+            "batch_date": self.batch_date,
+            "resumed_from": self.resumed_from,
+            "pid": self.pid,
             "started_at": _iso(self.started_at),
             "ended_at": _iso(self.ended_at),
             "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
@@ -344,6 +353,75 @@ class _Entry:
     outcome: _Outcome | None = None
 
 
+@dataclass(frozen=True)
+class ResumePlan:
+    """How a new run resumes an earlier one (Glue's ResumeWorkflowRun): the ``start_jobs`` run
+    first, everything downstream follows through the triggers, and the ``carried`` nodes keep
+    their SUCCEEDED results from ``previous_run_id`` without running again."""
+
+    previous_run_id: str
+    start_jobs: tuple[str, ...]
+    carried: Mapping[str, NodeResult]
+    rerun: frozenset[str]
+
+
+class ResumeError(ValueError):
+    """The run cannot be resumed as asked."""
+
+
+RESUMABLE_STATES = frozenset({NodeState.FAILED, NodeState.TIMEOUT, NodeState.STOPPED})
+
+
+PENDING = frozenset({NodeState.NOT_RUN, NodeState.WAITING, NodeState.RUNNING})
+
+
+def _was_due(workflow: WorkflowDefinition, job: str, states: Mapping[str, NodeState]) -> bool:
+    """Whether ``job`` should have run: it is started by the start trigger, or a trigger of it
+    held on the run's final states. An interrupted or killed run leaves such jobs not run."""
+    for trigger in workflow.triggers_starting(job):
+        if trigger.is_start:
+            return True
+        hits = [states.get(c.job_name) == c.state for c in trigger.conditions]
+        if any(hits) if trigger.logical == "ANY" else all(hits):
+            return True
+    return False
+
+
+def plan_resume(
+    workflow: WorkflowDefinition, previous: WorkflowRunResult, from_job: str | None = None
+) -> ResumePlan:
+    """Which nodes a resume re-runs: ``from_job`` (or every failed, stopped or timed-out node,
+    and every node that was due but never started because the run was interrupted or killed)
+    and everything downstream of it; every other SUCCEEDED node is carried over."""
+    states = {n.job_name: n.state for n in previous.nodes}
+    if from_job is not None:
+        if from_job not in workflow.jobs:
+            raise ResumeError(
+                f"{from_job!r} is not a job of {workflow.name}: {', '.join(workflow.jobs)}"
+            )
+        starts = [from_job]
+    else:
+        bad = [
+            name
+            for name, state in states.items()
+            if state in RESUMABLE_STATES or (state in PENDING and _was_due(workflow, name, states))
+        ]
+        if not bad:
+            raise ResumeError(
+                f"run {previous.run_id} has no failed, stopped or timed-out job to resume; "
+                "use --from JOB to run a job and everything after it again"
+            )
+        below = set().union(*(workflow.downstream_jobs(b) for b in bad))
+        starts = [b for b in bad if b not in below]
+    rerun = set(starts).union(*(workflow.downstream_jobs(j) for j in starts))
+    carried = {
+        n.job_name: n
+        for n in previous.nodes
+        if n.state == NodeState.SUCCEEDED and n.job_name not in rerun
+    }
+    return ResumePlan(previous.run_id, tuple(starts), carried, frozenset(rerun))
+
+
 class _Run:
     def __init__(
         self,
@@ -354,6 +432,8 @@ class _Run:
         max_parallel: int,
         listener: RunListener,
         stop: Callable[[JobInvocation], Any] | None = None,
+        resume: ResumePlan | None = None,
+        batch_date: str | None = None,
     ) -> None:
         self.workflow = workflow
         self.execute = execute
@@ -369,7 +449,23 @@ class _Run:
             run_id=run_id,
             started_at=datetime.now(UTC),
             nodes=[NodeResult(job_name=name) for name in workflow.jobs],
+            batch_date=batch_date,
+            resumed_from=resume.previous_run_id if resume else None,
+            pid=os.getpid(),
         )
+        self.resume = resume
+        if resume is not None:
+            self.result.nodes = [
+                replace(
+                    resume.carried[n.job_name],
+                    details=dict(resume.carried[n.job_name].details),
+                    carried_over_from=resume.carried[n.job_name].carried_over_from
+                    or resume.previous_run_id,
+                )
+                if n.job_name in resume.carried
+                else n
+                for n in self.result.nodes
+            ]
         self.nodes = {n.job_name: n for n in self.result.nodes}
         self.fired: set[str] = set()
         self.queue: deque[tuple[str, str, Mapping[str, str], int | None]] = deque()
@@ -420,6 +516,22 @@ class _Run:
                     continue
                 self.queue.append((action.job_name, trigger.name, action.arguments, action.timeout))
         self.emit("trigger_fired", trigger.name, list(trigger.action_job_names))
+
+    def start_resumed(self, job_names: tuple[str, ...]) -> None:
+        """Queue the first jobs of a resumed run, with the arguments their triggers give them."""
+        with self.lock:
+            for name in job_names:
+                trigger = self.workflow.triggers_starting(name)[0]
+                action = next(a for a in trigger.actions if a.job_name == name)
+                self.queue.append(
+                    (
+                        name,
+                        f"resume of {self.resume.previous_run_id}",
+                        action.arguments,
+                        action.timeout,
+                    )
+                )
+        self.emit("trigger_fired", "resume", list(job_names))
 
     def evaluate_triggers(self) -> None:
         for trigger in self.workflow.conditional_triggers:
@@ -525,7 +637,10 @@ class _Run:
             max_workers=self.max_parallel, thread_name_prefix=f"wf-{self.workflow.name}"
         )
         try:
-            self.fire(self.workflow.start_trigger.name)
+            if self.resume is None:
+                self.fire(self.workflow.start_trigger.name)
+            else:
+                self.start_resumed(self.resume.start_jobs)
             self.dispatch(pool)
             while (finished := self.wait_for_finished()) is not None:
                 interrupted = False
@@ -607,6 +722,8 @@ def run_workflow(
     base_arguments: Mapping[str, str] | None = None,
     max_parallel: int = 2,
     listener: RunListener | None = None,
+    resume: ResumePlan | None = None,
+    batch_date: str | None = None,
 ) -> WorkflowRunResult:
     """Execute one run of ``workflow`` and return its result (status COMPLETED even when jobs
     failed; check ``.ok``).
@@ -620,6 +737,9 @@ def run_workflow(
     has such a method, running jobs are waited for so they can report (e.g. STOPPED; a second
     Ctrl-C stops waiting and marks them STOPPED), the listener gets ``run_ended`` and
     ``WorkflowInterrupted`` (a KeyboardInterrupt carrying ``.result``) is raised.
+
+    ``resume`` (see :func:`plan_resume`) makes this run a resumption of an earlier one: its start
+    jobs run first instead of the start trigger's, carried-over nodes count as SUCCEEDED.
     """
     if max_parallel < 1:
         raise ValueError(f"max_parallel must be at least 1, got {max_parallel}")
@@ -643,5 +763,7 @@ def run_workflow(
         max_parallel,
         listener or RunListener(),
         stop=stop if callable(stop) else None,
+        resume=resume,
+        batch_date=batch_date,
     )
     return run.run()
