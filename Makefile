@@ -12,6 +12,8 @@ SEED       ?= 42
 SCALE      ?= 1
 # One date for the whole `make run`, so a run across midnight stays consistent.
 BATCH_DATE ?= $(shell date -u +%F)
+# A DQ-failure scenario to land with the batch: bronze-dq-fail or gold-dq-fail (see README).
+SCENARIO   ?=
 PYTEST_ARGS ?=
 
 export LAKE_ROOT
@@ -34,11 +36,16 @@ $(INSTALLED): requirements.txt pyproject.toml
 
 install: $(INSTALLED) ## create .venv with pinned packages and a Java 17
 
-data: $(INSTALLED) ## generate the sample data into the landing zone (SCALE, SEED, BATCH_DATE)
-	$(LAKEHOUSE) generate --lake-root $(LAKE_ROOT) --scale $(SCALE) --seed $(SEED) --date $(BATCH_DATE)
+data: $(INSTALLED) ## generate the sample data into the landing zone (SCALE, SEED, BATCH_DATE, SCENARIO)
+	$(LAKEHOUSE) generate --lake-root $(LAKE_ROOT) --scale $(SCALE) --seed $(SEED) --date $(BATCH_DATE) \
+	  $(if $(SCENARIO),--scenario $(SCENARIO))
 
+# With a SCENARIO the gate is meant to stop the run: say so and succeed; otherwise pass the exit code on.
 workflow: $(INSTALLED) ## run the daily workflow locally for BATCH_DATE
-	$(LAKEHOUSE) workflow run daily_batch --lake-root $(LAKE_ROOT) --batch-date $(BATCH_DATE)
+	@$(LAKEHOUSE) workflow run daily_batch --lake-root $(LAKE_ROOT) --batch-date $(BATCH_DATE); code=$$?; \
+	if [ -n "$(SCENARIO)" ] && [ $$code -eq 1 ]; then \
+	  echo "scenario $(SCENARIO): the DQ gate stopped the run as intended (workflow exit code 1)"; exit 0; fi; \
+	exit $$code
 
 run: data workflow ## set up, generate sample data and run the daily workflow locally
 

@@ -207,3 +207,32 @@ def fct_order_fulfillment(landed: Landed) -> dict[int, dict]:
         else:
             row["hours_to_ship"] = None
     return result
+
+
+def assert_gold_matches(gold: dict[str, list[dict]], landing: Path) -> None:
+    """Gold rows (``{table: [row dicts]}``) equal the recomputation from ``landing``."""
+    landed = read_landing(landing)
+    orders = fct_orders(landed)
+    customers = dim_customer(landed, orders)
+
+    gold_orders = {r["order_id"]: r for r in gold["fct_orders"]}
+    assert gold_orders.keys() == orders.keys()
+    for oid, expected in orders.items():
+        assert {k: gold_orders[oid][k] for k in expected} == expected, oid
+
+    gold_customers = {r["contact_id"]: r for r in gold["dim_customer"]}
+    assert gold_customers.keys() == customers.keys()
+    for cid, expected in customers.items():
+        assert {k: gold_customers[cid][k] for k in expected} == expected, cid
+
+    revenue = {
+        (r["order_date"], r["country"], r["product_category"]): (r["orders"], r["revenue_usd"])
+        for r in gold["agg_daily_revenue"]
+    }
+    assert revenue == agg_daily_revenue(orders, customers)
+
+    fulfillment = {
+        r["order_id"]: {k: v for k, v in r.items() if k != "order_id"}
+        for r in gold["fct_order_fulfillment"]
+    }
+    assert fulfillment == fct_order_fulfillment(landed)

@@ -60,8 +60,34 @@ def test_workflow_run_prints_a_summary_of_every_job_and_exits_0(workflow_run):
         "silver_to_gold",
     ):
         assert job in out
-    assert "7 succeeded" in out
+    assert "11 succeeded, 1 not run" in out
     assert "lakehouse sql" in out, "tells the user how to query what was produced"
+    assert "rows written" in out and "DQ" in out, "ends with the run view"
+
+
+def test_runs_list_and_show_describe_the_recorded_run(workflow_run, lake):
+    listed = run([*LAKEHOUSE, "runs", "list", "--lake-root", str(lake), "--json"])
+    assert listed.returncode == 0, listed.stderr
+    (summary,) = json.loads(listed.stdout)
+    assert summary["batch_date"] == DAY and summary["status"] == "COMPLETED"
+    shown = run([*LAKEHOUSE, "runs", "show", summary["run_id"], "--lake-root", str(lake)])
+    assert shown.returncode == 0, shown.stderr
+    for job in ("dq_bronze", "dq_silver", "dq_gold", "publish_gold", "notify_failure"):
+        assert job in shown.stdout
+    assert "NOT_RUN" in shown.stdout  # notify_failure: nothing failed
+    assert "warn" in shown.stdout  # sample data of April 2026 is stale: the warn rules say so
+    missing = run([*LAKEHOUSE, "runs", "show", "wr_nope", "--lake-root", str(lake)])
+    assert missing.returncode == 2 and summary["run_id"] in missing.stderr
+
+
+def test_gold_versions_and_rollback(workflow_run, lake):
+    table = "agg_daily_revenue"
+    versions = run([*LAKEHOUSE, "gold", "versions", table, "--lake-root", str(lake)])
+    assert versions.returncode == 0, versions.stderr
+    assert "current" in versions.stdout
+    nothing = run([*LAKEHOUSE, "gold", "rollback", table, "--lake-root", str(lake)])
+    assert nothing.returncode == 1
+    assert "no earlier published version" in nothing.stderr
 
 
 def test_sql_prints_rows_from_the_local_catalog(workflow_run, lake):
@@ -89,10 +115,14 @@ def test_a_glue_script_runs_alone_with_glue_style_arguments(workflow_run, lake):
     assert done.returncode == 0, done.stderr
     (record,) = [json.loads(p.read_text()) for p in (lake / "_runs").glob("jr_*/jobs/*.json")]
     assert record["state"] == "SUCCEEDED" and record["metrics"]["rows_written"] > 0
+    assert {o["kind"] for o in record["outputs"]} == {"staged"}
     versions = sorted(
         p.name for p in (lake / "gold" / "fct_orders").iterdir() if p.name.startswith("v")
     )
-    assert len(versions) == 2, "the standalone run published a second version beside the first"
+    assert len(versions) == 2, "the standalone run staged a second version beside the first"
+    shown = run([*LAKEHOUSE, "gold", "versions", "fct_orders", "--lake-root", str(lake)])
+    statuses = [line.split("│")[2].strip() for line in shown.stdout.splitlines() if "│ v" in line]
+    assert statuses == ["staged", "current"], "outside the workflow nothing publishes it"
 
 
 def test_a_glue_script_without_its_required_arguments_fails_clearly(lake):
@@ -130,7 +160,10 @@ def test_a_failed_ingest_stops_everything_downstream_while_other_ingests_finish(
     states = {n["job_name"]: n["state"] for n in json.loads(record_file.read_text())["nodes"]}
     assert states["ingest_snowflake_orders"] == "FAILED"
     assert states["ingest_hubspot_contacts"] == states["ingest_fx_rates"] == "SUCCEEDED"
-    assert states["bronze_to_silver"] == states["silver_to_gold"] == "NOT_RUN"
+    assert (
+        states["dq_bronze"] == states["bronze_to_silver"] == states["silver_to_gold"] == "NOT_RUN"
+    )
+    assert states["notify_failure"] == "SUCCEEDED"
     assert "FAILED" in done.stdout and "NOT_RUN" in done.stdout
     assert "orders_0_0_0.csv.gz" in done.stdout, "says where"
     assert "missing required column(s) ORDER_ID" in done.stdout, "says what"
