@@ -29,7 +29,8 @@ from pyspark.sql import functions as F
 from lakehouse import catalog, resources, wap
 from lakehouse.dq.ast import Ruleset
 from lakehouse.dq.engines import evaluate
-from lakehouse.dq.history import JsonLinesHistory
+from lakehouse.dq.evaluator import recordable
+from lakehouse.dq.history import JsonLinesHistory, MetricsHistory
 from lakehouse.dq.parser import parse
 from lakehouse.dq.results import DqResult, RuleOutcome
 from lakehouse.dq.row_level import DQ_COLUMNS, FAIL
@@ -43,7 +44,8 @@ RESULTS_TABLE = "audit.dq_results"
 QUARANTINE_TABLE = "quarantine.dq_rows"
 RESULT_PARTITIONS = ["run_id", "layer", "table_name"]
 QUARANTINE_PARTITIONS = ["layer", "table_name", "batch"]
-WHOLE_TABLE = "all"  # the quarantine batch of a Silver/Gold table (rebuilt whole every run)
+WHOLE_TABLE = "all"
+UNROUTABLE = " (labelled action=quarantine, but no row fails it, so nothing could be moved: halts)"  # the quarantine batch of a Silver/Gold table (rebuilt whole every run)
 
 
 class DqGateFailed(RuntimeError):
@@ -60,6 +62,7 @@ class TableCheck:
     ruleset_file: str
     result: DqResult
     quarantined: dict[str, int]  # rule text -> rows moved to quarantine
+    unroutable: frozenset[str] = frozenset()  # quarantine rules that failed with no row to move
 
     def entries(self) -> list[dict[str, Any]]:
         """The job-run record's ``dq`` entries (see docs: one per rule)."""
@@ -72,8 +75,11 @@ class TableCheck:
                 "rule": o.rule,
                 "outcome": o.outcome,
                 "severity": severity_of(o),
-                "action": action_of(o),
-                "failure_reason": o.failure_reason,
+                "action": "halt" if o.rule in self.unroutable else action_of(o),
+                "failure_reason": o.failure_reason
+                + (UNROUTABLE if o.rule in self.unroutable else "")
+                if o.failure_reason
+                else None,
                 "metrics": {k: float(v) for k, v in o.evaluated_metrics.items() if v is not None},
                 "labels": dict(o.labels),
                 "rows_quarantined": self.quarantined.get(o.rule, 0),
@@ -160,27 +166,56 @@ def check_table(
     df = dataset_for(job, layer, table, staged)
     refs = references_for(job, layer, ruleset, staged)
     quarantine_rules = [
-        r.text for r in ruleset.rules if ruleset.labels_for(r).get("action") == "quarantine"
+        r.text
+        for r in ruleset.rules
+        if ruleset.labels_for(r).get("action", "").lower() == "quarantine"
     ]
     context = f"{layer}_{table}"
     history = _history(job)
     kwargs = dict(engine=engine, glue_context=job.engine.glue_context, context=context,
-                  references=refs, history=history)  # fmt: skip
-    result = evaluate(df, path, row_level=bool(quarantine_rules), **kwargs)
-    quarantined: dict[str, int] = {}
+                  references=refs)  # fmt: skip
+    if not quarantine_rules:
+        result = evaluate(df, path, history=history, **kwargs)
+        return TableCheck(layer, table, f"{layer}.{table}", _ruleset_name(layer, table), result, {})
+    # Two passes at most: row-level outcomes find the rows to move, then the kept rows are judged.
+    # Only the outcome that stands is added to the metric history.
+    result = evaluate(df, path, row_level=True, history=_ReadOnly(history), **kwargs)
     failed_q = [o.rule for o in result.failed if o.rule in quarantine_rules]
+    quarantined: dict[str, int] = {}
     if failed_q:
         kept, quarantined = route_to_quarantine(job, layer, table, df, result, failed_q)
+    moved = [rule for rule in failed_q if quarantined.get(rule)]
+    if moved:
         kept_df = _replace_dataset(job, layer, table, df, kept, staged)
-        final = evaluate(kept_df, path, **kwargs)
+        final = evaluate(kept_df, path, history=history, **kwargs)
         # The quarantine rules keep their first outcome: they failed, and their rows moved.
         first = {o.rule: o for o in result.outcomes}
-        outcomes = [first[o.rule] if o.rule in failed_q else o for o in final.outcomes]
+        outcomes = [first[o.rule] if o.rule in moved else o for o in final.outcomes]
         result = DqResult(outcomes, final.analyzer_metrics, None, final.engine)
-    dataset = f"{layer}.{table}"
-    return TableCheck(
-        layer, table, dataset, f"dq_rulesets/{layer}/{table}.dqdl", result, quarantined
-    )
+    elif history is not None:
+        history.record(context, context, job.run_id,
+                       recordable(result.outcomes, result.analyzer_metrics), dt.datetime.now(dt.UTC))  # fmt: skip
+    # A quarantine rule that failed without failing rows (e.g. RowCount) cannot move anything.
+    unroutable = frozenset(set(failed_q) - set(moved))
+    return TableCheck(layer, table, f"{layer}.{table}", _ruleset_name(layer, table), result,
+                      {r: n for r, n in quarantined.items() if n}, unroutable)  # fmt: skip
+
+
+def _ruleset_name(layer: str, table: str) -> str:
+    return f"dq_rulesets/{layer}/{table}.dqdl"
+
+
+class _ReadOnly(MetricsHistory):
+    """A history that dynamic rules can read but this evaluation does not add to."""
+
+    def __init__(self, history: MetricsHistory | None) -> None:
+        self.history = history
+
+    def last(self, ruleset: str, dataset: str, metric: str, k: int) -> list[float]:
+        return self.history.last(ruleset, dataset, metric, k) if self.history else []
+
+    def record(self, *args: object, **kwargs: object) -> None:
+        return None
 
 
 def run_gate(
@@ -279,11 +314,10 @@ def route_to_quarantine(
         quarantined, QUARANTINE_TABLE, job.path("quarantine", "dq_rows"),
         QUARANTINE_PARTITIONS, [spec], [spec],
     )  # fmt: skip
-    n = sum(counts.values())
     job.track_output(_quarantine_output(job, layer, table, batch))
     kept = rows.where(~failing).drop(*DQ_COLUMNS).localCheckpoint(eager=True)
     rows.unpersist()
-    return kept, counts if n else {}
+    return kept, counts
 
 
 def _quarantine_output(job: JobRun, layer: str, table: str, batch: str) -> dict[str, Any]:

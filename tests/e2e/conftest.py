@@ -22,9 +22,9 @@ SCALE = "0.02"
 GOLD = ["fct_orders", "dim_customer", "agg_daily_revenue", "fct_order_fulfillment"]
 
 
-def generate(lake: Path, day: dt.date, clean: bool = False) -> None:
+def generate(lake: Path, day: dt.date, clean: bool = False, scale: str = SCALE) -> None:
     """Generate ``day``'s batch; with defects (the default), as ``make run`` does."""
-    args = ["generate", "--lake-root", str(lake), "--date", day.isoformat(), "--scale", SCALE]
+    args = ["generate", "--lake-root", str(lake), "--date", day.isoformat(), "--scale", scale]
     assert cli.main(args + (["--clean"] if clean else [])) == 0
 
 

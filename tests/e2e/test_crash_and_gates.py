@@ -30,10 +30,11 @@ import pytest
 from lakehouse import cli
 from lakehouse.faults import CRASH_POINTS, ENV
 from tests.e2e import recompute
-from tests.e2e.conftest import DAY1, DAY2, GOLD, SCALE, generate, manifest_batch, node
+from tests.e2e.conftest import DAY1, DAY2, GOLD, generate, manifest_batch, node
 from tests.openlineage_spec.validate import validate_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("wap")]
+SMALL = "0.01"  # each process pays ~30 s of Spark warm-up: keep the data small
 
 PROJECT = Path(__file__).resolve().parents[2]
 DAY3 = DAY2 + dt.timedelta(days=1)
@@ -94,8 +95,16 @@ def checksums(location: str) -> dict[str, str]:
     }
 
 
-def gold_files(snapshot: dict) -> dict[str, dict[str, str]]:
-    return {t: checksums(v["location"]) for t, v in snapshot["gold"].items()}
+def published(lake: Path) -> dict[str, str]:
+    """Each Gold table's location as publish_gold last switched it (its publication log)."""
+    return {
+        t: json.loads((lake / "gold" / t / "_publications.json").read_text())[-1]["location"]
+        for t in GOLD
+    }
+
+
+def gold_files(locations: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {t: checksums(location) for t, location in locations.items()}
 
 
 def layer_files(lake: Path, layer: str) -> dict[str, str]:
@@ -122,16 +131,17 @@ def lake(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def day1(lake):
-    generate(lake, DAY1)
+    """Day 1 published: where each Gold table points."""
+    generate(lake, DAY1, scale=SMALL)
     done = run_day(lake, DAY1)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return state(lake)
+    return published(lake)
 
 
 @pytest.fixture(scope="module")
 def crash_chain(lake, day1):
     """Day 2, killed at every point in turn and resumed; returns what was seen at each step."""
-    generate(lake, DAY2)
+    generate(lake, DAY2, scale=SMALL)
     steps = []
     proc = run_day(lake, DAY2, crash=KILLS[0][0])
     for index, (point, job) in enumerate(KILLS):
@@ -144,7 +154,7 @@ def crash_chain(lake, day1):
                 "record": killed,
                 "gold_files": gold_files(day1),
                 "publications": publications(lake),
-                "catalog": state(lake) if point == "publish.between_tables" else None,
+                "published": published(lake),
             }
         )
         following = KILLS[index + 1][0] if index + 1 < len(KILLS) else None
@@ -166,20 +176,21 @@ def test_every_kill_was_a_sigkill_in_the_job_it_names(crash_chain):
 
 def test_no_kill_before_publish_changed_what_readers_see(crash_chain, day1, lake):
     steps, _, _, _ = crash_chain
-    published_before = gold_files(day1)
+    published_before = gold_files(day1)  # computed before the first kill
     first_logs = steps[0]["publications"]
     for step in steps[:-1]:
         assert step["gold_files"] == published_before, step["point"]
         assert step["publications"] == first_logs, step["point"]
 
 
-def test_a_kill_between_two_publishes_leaves_each_table_whole(crash_chain, day1):
+def test_a_kill_between_two_publishes_leaves_each_table_whole(crash_chain, day1, lake):
     steps, _, _, _ = crash_chain
-    catalog = steps[-1]["catalog"]["gold"]
-    switched = [t for t in GOLD if catalog[t]["location"] != day1["gold"][t]["location"]]
+    at_kill = steps[-1]["published"]
+    switched = [t for t in GOLD if at_kill[t] != day1[t]]
     assert switched == ["fct_orders"]  # the first table switched, the others not yet
-    for table in GOLD[1:]:
-        assert catalog[table]["rows"] == day1["gold"][table]["rows"], table
+    assert steps[-1]["gold_files"] == gold_files(day1)  # and the old versions are intact
+    killed_in_staging = lake / "_runs" / steps[2]["record"]["run_id"] / "run_properties.json"
+    assert "staged_gold" in json.loads(killed_in_staging.read_text())  # staged, never published
 
 
 def test_resumes_rerun_the_killed_job_and_what_follows_and_keep_the_batch(crash_chain):
@@ -195,9 +206,10 @@ def test_resumes_rerun_the_killed_job_and_what_follows_and_keep_the_batch(crash_
 
 def test_after_the_last_resume_gold_equals_a_clean_run(crash_chain, lake):
     _, _, after, _ = crash_chain
+    assert {t: after["gold"][t]["location"] for t in GOLD} == published(lake)
     twin = lake.parent / "clean-twin"
     for day in (DAY1, DAY2):
-        generate(twin, day, clean=True)
+        generate(twin, day, clean=True, scale=SMALL)
     gold = {t: after["gold"][t]["rows"] for t in GOLD}
     recompute.assert_gold_matches(gold, twin / "landing")
 
@@ -230,36 +242,37 @@ def test_killed_job_runs_got_abort_events_and_every_event_validates(crash_chain,
 
 @pytest.fixture(scope="module")
 def gold_dq_fail(lake, crash_chain):
-    _, _, before, _ = crash_chain
-    files_before = gold_files(before)
+    before = published(lake)
+    files_before, logs_before = gold_files(before), publications(lake)
     assert cli.main(["generate", "--lake-root", str(lake), "--date", DAY3.isoformat(),
-                     "--scale", SCALE, "--scenario", "gold-dq-fail"]) == 0  # fmt: skip
+                     "--scale", SMALL, "--scenario", "gold-dq-fail"]) == 0  # fmt: skip
     proc = run_day(lake, DAY3)
-    return before, files_before, proc, newest_run(lake), state(lake)
+    return before, files_before, logs_before, proc, newest_run(lake)
 
 
 def test_gold_dq_fail_stops_at_dq_gold_and_keeps_the_published_gold(gold_dq_fail, lake):
-    before, files_before, proc, record, after = gold_dq_fail
+    before, files_before, logs_before, proc, record = gold_dq_fail
     assert proc.returncode == 1
     states = {n["job_name"]: n["state"] for n in record["nodes"]}
     assert states["dq_gold"] == "FAILED" and states["publish_gold"] == "NOT_RUN"
     assert states["notify_failure"] == "SUCCEEDED"
     assert "shipped_at < paid_at" in node(record, "dq_gold")["error"]
-    for table in GOLD:  # same version, same bytes, same rows
-        assert after["gold"][table]["location"] == before["gold"][table]["location"], table
-        assert after["gold"][table]["rows"] == before["gold"][table]["rows"], table
-    assert gold_files(after) == files_before
-    versions = lakehouse(lake, "gold", "versions", "fct_order_fulfillment")
-    assert versions.returncode == 0
-    first = next(line for line in versions.stdout.splitlines() if " v20" in line or "│ v" in line)
-    assert "staged" in first  # the newest version is the rejected one, never current
+    assert "the published Gold is unchanged" in node(record, "dq_gold")["error"]
+    assert publications(lake) == logs_before  # nothing was switched
+    assert gold_files(before) == files_before  # the published versions are byte-identical
+    staged = json.loads((lake / "_runs" / record["run_id"] / "run_properties.json").read_text())[
+        "staged_gold"
+    ]
+    for table in GOLD:  # each table has a newer staged version that was never published
+        location = json.loads(staged)[f"gold.{table}"]
+        assert folder(location).is_dir() and location != before[table], table
 
 
 @pytest.fixture(scope="module")
 def bronze_dq_fail(lake, gold_dq_fail):
     silver, gold = layer_files(lake, "silver"), layer_files(lake, "gold")
     assert cli.main(["generate", "--lake-root", str(lake), "--date", DAY4.isoformat(),
-                     "--scale", SCALE, "--scenario", "bronze-dq-fail"]) == 0  # fmt: skip
+                     "--scale", SMALL, "--scenario", "bronze-dq-fail"]) == 0  # fmt: skip
     proc = run_day(lake, DAY4)
     return silver, gold, proc, newest_run(lake)
 

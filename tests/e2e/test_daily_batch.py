@@ -78,3 +78,9 @@ def test_revenue_per_day_and_country_and_orders_per_customer_are_consistent(day2
     assert by_day == from_facts
     orders_total = spark.sql("select sum(orders_count) n from gold.dim_customer").collect()[0]["n"]
     assert orders_total == spark.table("gold.fct_orders").count()
+
+
+def test_the_e2e_tests_run_together_on_one_worker(request):
+    """With ``--dist loadgroup`` the group's tests share one worker and its day-1/day-2 runs."""
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@e2e"), request.node.nodeid

@@ -55,6 +55,7 @@ RUN_STOPPED = "STOPPED"
 # The run loop wakes this often even when no job ends, so that a Ctrl-C which the OS delivered to a
 # worker thread is still noticed promptly by the main thread.
 _POLL_S = 0.2
+_ANNOUNCE_WAIT_S = 5.0
 
 
 def new_run_id() -> str:
@@ -348,6 +349,7 @@ class _Entry:
 
     seq: int
     invocation: JobInvocation
+    announced: threading.Event = field(default_factory=threading.Event)  # job_started delivered
     started: bool = False  # the executor was called
     done: bool = False  # the worker finished (ran the executor, or skipped it)
     outcome: _Outcome | None = None
@@ -484,6 +486,9 @@ class _Run:
     # -- worker side --------------------------------------------------------------------------
 
     def work(self, entry: _Entry) -> None:
+        # Listeners (the run record) hear of the start before the job's code runs; the timeout
+        # only guards against an interrupt landing between submit and announce.
+        entry.announced.wait(timeout=_ANNOUNCE_WAIT_S)
         with self.lock:
             if self.stop_starting:  # interrupted before this job really began
                 entry.done = True
@@ -580,6 +585,7 @@ class _Run:
                 pool.submit(self.work, entry)
                 snapshot = replace(node, details=dict(node.details))
             self.emit("job_started", snapshot)
+            entry.announced.set()
 
     def record(self, entry: _Entry) -> bool:
         """Record a finished job run; returns True if the executor was interrupted."""
