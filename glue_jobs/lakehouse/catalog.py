@@ -154,10 +154,11 @@ def switch_location(spark: Any, table: str, location: str, mode: str = "local") 
     Formation governs); locally with ``ALTER TABLE … SET LOCATION``. A schema change is handled
     by :func:`point_table_to` in both.
     """
-    same_schema = table_exists(spark, table) and (
-        spark.table(table).schema == spark.read.parquet(location).schema
-    )
-    if mode == "glue" and same_schema:
+    if (
+        mode == "glue"
+        and table_exists(spark, table)
+        and (spark.table(table).schema == spark.read.parquet(location).schema)
+    ):
         database, name = table.split(".")
         GlueTables().set_location(database, name, location)
         spark.sql(f"REFRESH TABLE {quote(table)}")

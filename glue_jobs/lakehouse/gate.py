@@ -292,7 +292,7 @@ def route_to_quarantine(
     (materialized: the caller may overwrite the table they were read from) and counts per rule."""
     rows = result.row_level.persist(StorageLevel.MEMORY_AND_DISK)
     failing = F.arrays_overlap(F.col(FAIL), F.array(*[F.lit(r) for r in rules]))
-    data_columns = [c for c in df.columns]
+    data_columns = list(df.columns)
     bad = rows.where(failing)
     counts = {rule: bad.where(F.array_contains(F.col(FAIL), rule)).count() for rule in rules}
     batch = job.batch_date.isoformat() if layer == "bronze" else WHOLE_TABLE

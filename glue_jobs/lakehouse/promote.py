@@ -39,7 +39,9 @@ def publish_table(
     catalog.ensure_layer_databases(job.spark, job.lake_root, (layer,))
     version = catalog.replace_table(df, table, job.path(layer, name), job.run_id, keep)
     kind = "quarantine" if count_as == "rows_quarantined" else "table"
-    stored = job.spark.read.parquet(version.location)
-    job.track_output(describe_output(table, stored, version.location, kind))
-    job.add_metrics(**{count_as: job.outputs[-1]["rows"]})
+    output = describe_output(
+        table, job.spark.read.parquet(version.location), version.location, kind
+    )
+    job.track_output(output)
+    job.add_metrics(**{count_as: output["rows"]})
     return job.spark.table(table)

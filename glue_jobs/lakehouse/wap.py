@@ -63,8 +63,9 @@ def stage(job: JobRun, table: str, df: DataFrame) -> DataFrame:
     version = catalog.write_version(df, table_root(job.lake_root, table), job.run_id)
     _record_staged(job, {table: version.location})
     staged = job.spark.read.parquet(version.location)
-    job.track_output(describe_output(table, staged, version.location, "staged"))
-    job.add_metrics(rows_written=job.outputs[-1]["rows"])
+    output = describe_output(table, staged, version.location, "staged")
+    job.track_output(output)
+    job.add_metrics(rows_written=output["rows"])
     return staged
 
 
@@ -113,9 +114,9 @@ def publish(job: JobRun, tables: list[str], keep: int = KEEP_PUBLISHED) -> None:
         catalog.switch_location(job.spark, table, location, job.mode)
         _append_log(job.spark, job.lake_root, table, location, job.run_id, "publish")
         prune(job.spark, job.lake_root, table, keep)
-        stored = job.spark.read.parquet(location)
-        job.track_output(describe_output(table, stored, location, "table"))
-        job.add_metrics(rows_written=job.outputs[-1]["rows"], tables_published=1)
+        output = describe_output(table, job.spark.read.parquet(location), location, "table")
+        job.track_output(output)
+        job.add_metrics(rows_written=output["rows"], tables_published=1)
 
 
 def _log_path(lake_root: str, table: str) -> str:
