@@ -20,7 +20,8 @@ export LAKE_ROOT
 export PYSPARK_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: help install run data workflow test lint contracts-lint format unit e2e package glue-docker sql clean bench-dq bench-ingest bench
+.PHONY: help install run data workflow test lint contracts-lint format unit e2e package glue-docker sql clean bench-dq bench-ingest bench \
+        cfn-tools validate validate-cfn-lint validate-checkov validate-sam render deploy deploy-plan
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -74,7 +75,10 @@ contracts-lint: $(DC_STAMP) ## `datacontract lint` every contract: ODCS v3 schem
 	  echo "datacontract lint: $$f ok"; \
 	done
 
-test: $(INSTALLED) lint contracts-lint ## the whole suite
+# From nothing, the venvs install side by side first (the SAM CLI alone takes minutes).
+test: ## the whole suite: lint, contracts-lint, validate, pytest
+	@$(MAKE) --no-print-directory -j4 $(INSTALLED) $(DC_STAMP) $(CFN_STAMPS)
+	@$(MAKE) --no-print-directory lint contracts-lint validate
 	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 unit: $(INSTALLED) ## fast tests only
@@ -82,6 +86,69 @@ unit: $(INSTALLED) ## fast tests only
 
 package: $(INSTALLED) ## build dist/lakehouse.zip (--extra-py-files) and dist/glue_jobs/*.py
 	$(PY) -m lakehouse.package --out dist
+
+# ---------------------------------------------------------------- AWS (docs/deploy.md)
+ENV         ?= dev
+ALERT_EMAIL ?=
+# The CloudFormation templates: every cloudformation/*.yaml except the two data files tests read.
+TEMPLATES   := $(filter-out cloudformation/access-matrix.yaml cloudformation/iam-wildcard-allowlist.yaml,\
+                 $(wildcard cloudformation/*.yaml))
+# cfn-lint, checkov and the SAM CLI each live in a venv of their own (.tools/<tool>-venv, from the
+# pinned tools/requirements-<tool>.txt), like datacontract-cli: their dependencies clash.
+CFN_TOOLS   := cfn-lint checkov sam
+CFN_STAMPS  := $(foreach t,$(CFN_TOOLS),.tools/$(t)-venv/.installed)
+SAM_STAMP   := .tools/sam-venv/.installed
+CFN_LINT    := .tools/cfn-lint-venv/bin/cfn-lint
+CHECKOV     := .tools/checkov-venv/bin/checkov
+SAM         := .tools/sam-venv/bin/sam
+export SAM_CLI_TELEMETRY := 0
+# Sub-makes run their targets in parallel: with -j3 of their own, or in the caller's job slots
+# when it was started with -j (a second -j would only warn and reset the job server).
+SUBMAKE      = $(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j3)
+
+.tools/%-venv/.installed: tools/requirements-%.txt
+	@echo "installing $* into .tools/$*-venv ($<)"
+	@test -x .tools/$*-venv/bin/python || $(PYTHON) -m venv .tools/$*-venv
+	@.tools/$*-venv/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+# The three installs take a while from nothing (CI): the missing ones run in parallel.
+cfn-tools: ## install cfn-lint, checkov and the SAM CLI into .tools/ (once)
+	@$(MAKE) --no-print-directory -q $(CFN_STAMPS) || $(SUBMAKE) -s $(CFN_STAMPS)
+
+validate: cfn-tools ## every template: cfn-lint 0 errors/0 warnings, checkov 0 failed, sam validate --lint
+	@test -n "$(TEMPLATES)" || { echo "validate: no templates in cloudformation/"; exit 1; }
+	@$(SUBMAKE) --output-sync=target validate-cfn-lint validate-checkov validate-sam
+
+# cfn-lint's exit code is a bit set (2 errors, 4 warnings, 8 informational): warnings fail too.
+validate-cfn-lint:
+	@$(CFN_LINT) --non-zero-exit-code warning -- $(TEMPLATES) \
+	  && echo "cfn-lint: $(words $(TEMPLATES)) templates, 0 errors, 0 warnings"
+
+# --skip-download: no call to the Prisma Cloud API (offline it prints a long traceback).
+validate-checkov:
+	@$(CHECKOV) --framework cloudformation --quiet --compact --skip-download \
+	  $(addprefix -f ,$(TEMPLATES))
+
+# sam validate --lint needs no AWS credentials (it translates SAM locally and runs cfn-lint) and
+# takes one template per call: they run side by side.
+validate-sam:
+	@printf '%s\n' $(TEMPLATES) | xargs -P 0 -I{} $(SAM) validate --lint --region us-east-1 -t {}
+
+render: $(INSTALLED) ## re-render the generated templates (cloudformation/jobs.yaml, catalog.yaml)
+	$(PY) -m lakehouse.deploy.render
+
+# Both need AWS credentials; without them they stop at once with one line (docs/deploy.md).
+# Both check the credentials before installing the SAM CLI, so without them they stop at once.
+deploy: $(INSTALLED) ## deploy ENV=dev|prod to the account of your AWS credentials (ALERT_EMAIL=you@...)
+	@$(PY) -m lakehouse.deploy.release credentials --env $(ENV) --for deploy
+	@$(MAKE) --no-print-directory -s $(SAM_STAMP)
+	@$(PY) -m lakehouse.deploy.release deploy --env $(ENV) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL))
+
+deploy-plan: $(INSTALLED) ## show what `make deploy ENV=...` would change (CloudFormation change sets)
+	@$(PY) -m lakehouse.deploy.release credentials --env $(ENV) --for plan
+	@$(MAKE) --no-print-directory -s $(SAM_STAMP)
+	@$(PY) -m lakehouse.deploy.release plan --env $(ENV) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL))
 
 sql: $(INSTALLED) ## run a query on the local catalog: make sql Q="select ..."
 	$(LAKEHOUSE) sql --lake-root $(LAKE_ROOT) "$(Q)"

@@ -13,6 +13,9 @@ from lakehouse.layers import silver
 from lakehouse.promote import publish_table, read_table
 from lakehouse.runtime import start_job
 
+REQUIRED_ARGS: tuple[str, ...] = ()
+OPTIONAL_ARGS: dict[str, str | None] = {}
+
 BRONZE_TABLES = (
     "hubspot_contacts",
     "snowflake_orders",
@@ -23,7 +26,7 @@ BRONZE_TABLES = (
 
 
 def main(argv: list[str] | None = None) -> None:
-    with start_job(argv) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         bronze = {name: read_table(job, f"bronze.{name}") for name in BRONZE_TABLES}
         job.add_metrics(rows_read=sum(df.count() for df in bronze.values()))
         fx = publish_table(job, "silver.fx_rates", silver.fx_rates(bronze["fx_rates"]))

@@ -12,9 +12,12 @@ Arguments: --JOB_NAME --layer bronze|silver|gold --tables t1,t2,...; optional --
 from lakehouse.gate import run_gate
 from lakehouse.runtime import start_job
 
+REQUIRED_ARGS = ("layer", "tables")
+OPTIONAL_ARGS = {"dq_engine": "auto"}
+
 
 def main(argv: list[str] | None = None) -> None:
-    with start_job(argv, ["layer", "tables"], optional={"dq_engine": "auto"}) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         tables = [t.strip() for t in str(job.args["tables"]).split(",") if t.strip()]
         run_gate(job, str(job.args["layer"]), tables, engine=str(job.args["dq_engine"]))
 

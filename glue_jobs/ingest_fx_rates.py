@@ -11,11 +11,12 @@ from lakehouse.clients.state import StateStore
 from lakehouse.ingest import ingest_landed_batch, landing_folder
 from lakehouse.runtime import start_job
 
-OPTIONAL = {"fx_base_url": None, "fx_secret_name": None}
+REQUIRED_ARGS: tuple[str, ...] = ()
+OPTIONAL_ARGS = {"fx_base_url": None, "fx_secret_name": None}
 
 
 def main(argv: list[str] | None = None) -> None:
-    with start_job(argv, optional=OPTIONAL) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         if job.args.get("fx_base_url") and job.args.get("fx_secret_name"):
             client = FxClient.from_secret(job.args["fx_base_url"], job.args["fx_secret_name"])
             folder = landing_folder(job, "fx_rates")

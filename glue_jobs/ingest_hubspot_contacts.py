@@ -12,11 +12,12 @@ from lakehouse.clients.state import StateStore
 from lakehouse.ingest import ingest_landed_batch, landing_folder
 from lakehouse.runtime import start_job
 
-OPTIONAL = {"hubspot_secret_name": None, "hubspot_base_url": DEFAULT_BASE_URL}
+REQUIRED_ARGS: tuple[str, ...] = ()
+OPTIONAL_ARGS = {"hubspot_secret_name": None, "hubspot_base_url": DEFAULT_BASE_URL}
 
 
 def main(argv: list[str] | None = None) -> None:
-    with start_job(argv, optional=OPTIONAL) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         if job.args.get("hubspot_secret_name"):
             client = HubSpotClient.from_secret(
                 job.args["hubspot_secret_name"], base_url=job.args["hubspot_base_url"]

@@ -9,9 +9,11 @@ MSK brokers; without it the job reads the local landing folder once, availableNo
 from lakehouse.ingest_stream import OPTIONAL_ARGS, ingest_order_events
 from lakehouse.runtime import start_job
 
+REQUIRED_ARGS: tuple[str, ...] = ()
+
 
 def main(argv: list[str] | None = None) -> None:
-    with start_job(argv, optional=OPTIONAL_ARGS) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         ingest_order_events(job)
 
 

@@ -12,7 +12,8 @@ from lakehouse.clients.state import StateStore
 from lakehouse.ingest import ingest_landed_batch, landing_folder
 from lakehouse.runtime import JobRun, start_job
 
-OPTIONAL = {"snowflake_connection_name": None, "snowflake_table": "ORDERS"}
+REQUIRED_ARGS: tuple[str, ...] = ()
+OPTIONAL_ARGS = {"snowflake_connection_name": None, "snowflake_table": "ORDERS"}
 STATE = "snowflake_orders"
 
 
@@ -39,7 +40,7 @@ def land_from_snowflake(job: JobRun) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    with start_job(argv, optional=OPTIONAL) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         if job.args.get("snowflake_connection_name"):
             land_from_snowflake(job)
         ingest_landed_batch(job, "snowflake_orders")

@@ -10,9 +10,12 @@ Arguments: --JOB_NAME; optional --lake_root, --sns_topic_arn.
 from lakehouse.notify import notify_failure
 from lakehouse.runtime import start_job
 
+REQUIRED_ARGS: tuple[str, ...] = ()
+OPTIONAL_ARGS = {"sns_topic_arn": None}
+
 
 def main(argv: list[str] | None = None) -> None:
-    with start_job(argv, optional={"sns_topic_arn": None}) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         notify_failure(job, job.args.get("sns_topic_arn"))
 
 

@@ -11,10 +11,12 @@ Arguments: --JOB_NAME; optional --lake_root, --tables (comma list; default: the 
 from lakehouse.runtime import start_job
 from lakehouse.wap import GOLD_TABLES, KEEP_PUBLISHED, publish
 
+REQUIRED_ARGS: tuple[str, ...] = ()
+OPTIONAL_ARGS = {"tables": ",".join(GOLD_TABLES), "keep_versions": str(KEEP_PUBLISHED)}
+
 
 def main(argv: list[str] | None = None) -> None:
-    optional = {"tables": ",".join(GOLD_TABLES), "keep_versions": str(KEEP_PUBLISHED)}
-    with start_job(argv, optional=optional) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         tables = [t.strip() for t in str(job.args["tables"]).split(",") if t.strip()]
         publish(job, tables, keep=int(str(job.args["keep_versions"])))
 

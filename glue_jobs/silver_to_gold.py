@@ -13,9 +13,12 @@ from lakehouse.promote import read_table
 from lakehouse.runtime import start_job
 from lakehouse.wap import stage
 
+REQUIRED_ARGS: tuple[str, ...] = ()
+OPTIONAL_ARGS: dict[str, str | None] = {}
+
 
 def main(argv: list[str] | None = None) -> None:
-    with start_job(argv) as job:
+    with start_job(argv, REQUIRED_ARGS, OPTIONAL_ARGS) as job:
         catalog.ensure_layer_databases(job.spark, job.lake_root, ("gold",))
         orders = read_table(job, "silver.orders")
         contacts = read_table(job, "silver.contacts")

@@ -91,7 +91,7 @@ class Accounting:
 
 
 def landing_folder(job: JobRun, source: str) -> str:
-    return job.path("landing", source, f"{PARTITION_COLUMN}={job.batch_date.isoformat()}")
+    return job.landing_path(source, f"{PARTITION_COLUMN}={job.batch_date.isoformat()}")
 
 
 def batch_end(batch_date: dt.date) -> dt.datetime:

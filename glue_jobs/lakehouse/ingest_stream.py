@@ -60,7 +60,7 @@ def _kafka_records(job: JobRun) -> DataFrame:
 
 
 def _landed_records(job: JobRun) -> DataFrame:
-    return job.spark.readStream.schema(KAFKA_RECORD).json(job.path("landing", SOURCE))
+    return job.spark.readStream.schema(KAFKA_RECORD).json(job.landing_path(SOURCE))
 
 
 def ingest_order_events(job: JobRun) -> int:
@@ -71,7 +71,7 @@ def ingest_order_events(job: JobRun) -> int:
         job.args.get("kafka_bootstrap_servers") or job.args.get("kafka_connection_name")
     )
     records = _kafka_records(job) if from_kafka else _landed_records(job)
-    job.inputs.append(landing_input(contract, job.path("landing", SOURCE)))
+    job.inputs.append(landing_input(contract, job.landing_path(SOURCE)))
     total = Accounting(SOURCE, job.run_id, job.job_run_id, job.batch_date.isoformat())
 
     def write_micro_batch(batch: DataFrame, batch_id: int) -> None:

@@ -317,6 +317,12 @@ class JobRun:
         """A location inside the lake (works for local paths and ``s3://``)."""
         return "/".join([self.lake_root.rstrip("/"), *parts])
 
+    def landing_path(self, *parts: str) -> str:
+        """A location in the landing zone: ``--landing_root`` (AWS: its own bucket), else
+        ``<lake root>/landing``."""
+        root = self.args.get("landing_root") or self.path("landing")
+        return "/".join([str(root).rstrip("/"), *parts])
+
     def add_metrics(self, **values: Any) -> None:
         """Record run metrics (e.g. ``rows_read``, ``rows_written``); numbers add up."""
         for key, value in values.items():
@@ -407,6 +413,7 @@ JOB_RUN_RECORDS: dict[str, dict[str, Any]] = {}
 
 _STANDARD_OPTIONAL = {
     "lake_root": None,
+    "landing_root": None,  # where sources land raw; default <lake_root>/landing
     "batch_date": None,
     "WORKFLOW_NAME": None,
     "WORKFLOW_RUN_ID": None,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse import catalog, wap
+from lakehouse.deploy.catalog_template import DQ_ROWS
 from lakehouse.gate import DqGateFailed, run_gate
 from tests.unit.jobs import make_job
 
@@ -190,6 +191,13 @@ def test_quarantine_moves_the_failing_rows_and_judges_the_rest(spark, lake, tmp_
     assert {e["rule"]: e["rows_quarantined"] for e in stored} == {
         QTY_RULE: 2, "RowCount = 8": 0, 'IsUnique "id"': 0,
     }  # fmt: skip
+
+    # The CloudFormation table (rendered from DQ_ROWS) must match what the gate writes.
+    written = [
+        (c.name, c.dataType, c.isPartition) for c in spark.catalog.listColumns("quarantine.dq_rows")
+    ]
+    declared = [(n, t, False) for n, t in DQ_ROWS.columns]
+    assert written == declared + [(n, t, True) for n, t in DQ_ROWS.partition_keys]
 
 
 def test_a_quarantine_rule_without_failing_rows_halts_instead_of_passing_silently(

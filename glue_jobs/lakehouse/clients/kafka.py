@@ -48,6 +48,8 @@ def source_options(
         "startingOffsets": starting_offsets,
         "inferSchema": "false",
         "failOnDataLoss": str(fail_on_data_loss).lower(),
+        # glue.driver.streaming.maxConsumerLagInMs: the streaming-lag alarm watches it.
+        "emitConsumerLagMetrics": "true",
     }
     if max_offsets_per_trigger is not None:
         if max_offsets_per_trigger <= 0:

@@ -14,6 +14,7 @@ def test_source_options():
         "startingOffsets": "earliest",
         "inferSchema": "false",
         "failOnDataLoss": "false",
+        "emitConsumerLagMetrics": "true",
     }
     tuned = source_options(
         "msk-orders",

@@ -1,0 +1,1 @@
+"""Deployment to AWS: render CloudFormation from the project's definitions, package, deploy."""
