@@ -193,7 +193,10 @@ def test_key_policy_grants_full_use_only_to_the_account_through_iam(template, ke
         if "Service" in principal:
             assert not {"kms:*", "*"} & set(actions), statement["Sid"]
             assert not any(a.startswith(("kms:Create", "kms:Put", "kms:Schedule")) for a in actions)
-        if "kms:*" in actions:
+        assert "kms:*" not in actions and "*" not in actions, statement["Sid"]
+        # Nobody may hand the key on: grants would bypass both the key policy and IAM.
+        assert not {"kms:CreateGrant", "kms:ReplicateKey"} & set(actions), statement["Sid"]
+        if "AWS" in principal:
             assert principal == {
                 "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
             }
