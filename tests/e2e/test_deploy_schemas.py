@@ -30,7 +30,6 @@ def tables_the_runs_wrote(lake) -> set[str]:
 def test_the_catalog_template_declares_every_table_as_the_jobs_write_it(day2, lake, spark):
     declared = {t.full_name: t for t in committed_tables(load_template(PROJECT / render.CATALOG))}
     written = tables_the_runs_wrote(lake)
-    assert len(written) >= 24
     assert written <= set(declared), f"undeclared tables {written - set(declared)}: make render"
     # The worker's catalog also holds the unit tests' tables: compare the ones the runs wrote.
     in_catalog = {t.full_name: t for t in schemas_from_catalog(spark)}
