@@ -21,7 +21,7 @@ export PYSPARK_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP := 127.0.0.1
 
 .PHONY: help install run data workflow test lint contracts-lint format unit e2e package glue-docker sql clean bench-dq bench-ingest bench \
-        cfn-tools validate validate-cfn-lint validate-checkov validate-sam render deploy deploy-plan
+        suite cfn-tools validate validate-cfn-lint validate-checkov validate-sam render deploy deploy-plan
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -75,10 +75,14 @@ contracts-lint: $(DC_STAMP) ## `datacontract lint` every contract: ODCS v3 schem
 	  echo "datacontract lint: $$f ok"; \
 	done
 
-# From nothing, the venvs install side by side first (the SAM CLI alone takes minutes).
+# From nothing the venvs install side by side; then validate (whose first run installs
+# cfn-lint, checkov and the SAM CLI, a few minutes) runs beside the pytest suite.
 test: ## the whole suite: lint, contracts-lint, validate, pytest
-	@$(MAKE) --no-print-directory -j4 $(INSTALLED) $(DC_STAMP) $(CFN_STAMPS)
-	@$(MAKE) --no-print-directory lint contracts-lint validate
+	@$(MAKE) --no-print-directory -j3 $(INSTALLED) $(DC_STAMP)
+	@$(MAKE) --no-print-directory lint contracts-lint
+	@$(MAKE) --no-print-directory -j2 validate suite
+
+suite: $(INSTALLED) ## the pytest suite alone (two workers)
 	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 unit: $(INSTALLED) ## fast tests only
@@ -109,16 +113,16 @@ SUBMAKE      = $(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFL
 .tools/%-venv/.installed: tools/requirements-%.txt
 	@echo "installing $* into .tools/$*-venv ($<)"
 	@test -x .tools/$*-venv/bin/python || $(PYTHON) -m venv .tools/$*-venv
-	@.tools/$*-venv/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@.tools/$*-venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r $<
 	@touch $@
 
 # The three installs take a while from nothing (CI): the missing ones run in parallel.
 cfn-tools: ## install cfn-lint, checkov and the SAM CLI into .tools/ (once)
-	@$(MAKE) --no-print-directory -q $(CFN_STAMPS) || $(SUBMAKE) -s $(CFN_STAMPS)
+	+@$(MAKE) --no-print-directory -q $(CFN_STAMPS) || $(SUBMAKE) -s $(CFN_STAMPS)
 
 validate: cfn-tools ## every template: cfn-lint 0 errors/0 warnings, checkov 0 failed, sam validate --lint
 	@test -n "$(TEMPLATES)" || { echo "validate: no templates in cloudformation/"; exit 1; }
-	@$(SUBMAKE) --output-sync=target validate-cfn-lint validate-checkov validate-sam
+	+@$(SUBMAKE) --output-sync=target validate-cfn-lint validate-checkov validate-sam
 
 # cfn-lint's exit code is a bit set (2 errors, 4 warnings, 8 informational): warnings fail too.
 validate-cfn-lint:
