@@ -12,9 +12,9 @@ import json
 import pytest
 
 from lakehouse.deploy import render
-from lakehouse.deploy.catalog_template import DQ_ROWS, schemas_from_catalog
+from lakehouse.deploy.catalog_template import DQ_ROWS, schemas_from_catalog, tables_of_template
 from lakehouse.deploy.cfn_yaml import load_template
-from tests.unit.deploy.test_render import PROJECT, committed_tables
+from tests.unit.deploy.test_render import PROJECT
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -28,7 +28,7 @@ def tables_the_runs_wrote(lake) -> set[str]:
 
 
 def test_the_catalog_template_declares_every_table_as_the_jobs_write_it(day2, lake, spark):
-    declared = {t.full_name: t for t in committed_tables(load_template(PROJECT / render.CATALOG))}
+    declared = {t.full_name: t for t in tables_of_template(load_template(PROJECT / render.CATALOG))}
     written = tables_the_runs_wrote(lake)
     assert written <= set(declared), f"undeclared tables {written - set(declared)}: make render"
     # The worker's catalog also holds the unit tests' tables: compare the ones the runs wrote.

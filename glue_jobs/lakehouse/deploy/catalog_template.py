@@ -81,6 +81,37 @@ def schemas_from_catalog(spark: Any) -> list[TableSchema]:
     return [found[k] for k in sorted(found)]
 
 
+def tables_of_template(template: dict[str, Any]) -> list[TableSchema]:
+    """The tables a rendered catalog template declares, back as schemas."""
+    tables = []
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Glue::Table":
+            continue
+        props = resource["Properties"]
+        table_input = props["TableInput"]
+        tables.append(
+            TableSchema(
+                props["DatabaseName"],
+                table_input["Name"],
+                tuple((c["Name"], c["Type"]) for c in table_input["StorageDescriptor"]["Columns"]),
+                tuple((c["Name"], c["Type"]) for c in table_input["PartitionKeys"]),
+            )
+        )
+    return sorted(tables, key=lambda t: t.full_name)
+
+
+def _chain_tag_associations(resources: dict[str, Any]) -> None:
+    """Make each tag association wait for the previous one: Lake Formation refuses concurrent
+    changes (ConcurrentModificationException), which parallel creation would cause."""
+    previous = None
+    for logical, resource in resources.items():
+        if resource["Type"] != "AWS::LakeFormation::TagAssociation":
+            continue
+        if previous:
+            resource["DependsOn"] = [resource["DependsOn"], previous]
+        previous = logical
+
+
 def logical_id(*parts: str) -> str:
     return "".join(p.capitalize() for part in parts for p in re.split(r"[^A-Za-z0-9]", part) if p)
 
@@ -265,6 +296,7 @@ def render_catalog(tables: list[TableSchema]) -> dict[str, Any]:
             resources[logical_id(table.database, table.name, "PiiColumnTags")] = _column_tags(
                 table, sorted(declared)
             )
+    _chain_tag_associations(resources)
     resources.update(_rulesets({t.full_name for t in tables}))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

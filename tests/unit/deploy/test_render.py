@@ -6,12 +6,13 @@ No Spark here: the table schemas are checked against a real run in tests/e2e/tes
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import pytest
 
 from lakehouse.deploy import pii, render
-from lakehouse.deploy.catalog_template import TableSchema, catalog_ruleset
+from lakehouse.deploy.catalog_template import catalog_ruleset, tables_of_template
 from lakehouse.deploy.cfn_yaml import load_template, loads
 from lakehouse.deploy.jobs_template import GLUE_ARGUMENTS, load_script, render_jobs
 from lakehouse.runtime import _STANDARD_OPTIONAL
@@ -35,23 +36,6 @@ def of_type(template: dict, kind: str) -> dict[str, dict]:
     return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
 
 
-def committed_tables(catalog: dict) -> list[TableSchema]:
-    """The tables of the committed catalog.yaml, back as schemas."""
-    tables = []
-    for resource in of_type(catalog, "AWS::Glue::Table").values():
-        props = resource["Properties"]
-        table_input = props["TableInput"]
-        tables.append(
-            TableSchema(
-                props["DatabaseName"],
-                table_input["Name"],
-                tuple((c["Name"], c["Type"]) for c in table_input["StorageDescriptor"]["Columns"]),
-                tuple((c["Name"], c["Type"]) for c in table_input["PartitionKeys"]),
-            )
-        )
-    return sorted(tables, key=lambda t: t.full_name)
-
-
 # ---------------------------------------------------------------- freshness
 
 
@@ -62,7 +46,7 @@ def test_jobs_template_is_rendered_from_the_current_workflow_and_scripts():
 
 
 def test_catalog_template_is_rendered_from_the_current_contracts_lineage_and_rulesets(catalog):
-    text = render.catalog_text(committed_tables(catalog))
+    text = render.catalog_text(tables_of_template(catalog))
     assert render.stale(PROJECT, {render.CATALOG: text}) == [], (
         "cloudformation/catalog.yaml is stale: run `make render` and commit it"
     )
@@ -172,7 +156,7 @@ def test_triggers_follow_the_workflow_with_the_streaming_job_left_to_run_on_its_
 
 
 def test_the_dq_gates_check_tables_that_have_a_ruleset_and_a_catalog_table(jobs, catalog):
-    tables = {f"{t.database}.{t.name}" for t in committed_tables(catalog)}
+    tables = {f"{t.database}.{t.name}" for t in tables_of_template(catalog)}
     rulesets = {
         "{DatabaseName}.{TableName}".format(**r["Properties"]["TargetTable"])
         for r in of_type(catalog, "AWS::Glue::DataQualityRuleset").values()
@@ -251,3 +235,13 @@ def test_the_default_schedule_is_the_workflow_start_triggers():
     main = load_template(CFN / "main.yaml")
     workflow = load_workflow(PROJECT / render.WORKFLOW_FILE)
     assert main["Parameters"]["Schedule"]["Default"] == workflow.start_trigger.schedule
+
+
+def test_tag_associations_are_created_one_after_another(catalog):
+    """Lake Formation refuses concurrent changes; each association waits for the one before."""
+    associations = list(of_type(catalog, "AWS::LakeFormation::TagAssociation"))
+    for previous, current in itertools.pairwise(associations):
+        depends = catalog["Resources"][current]["DependsOn"]
+        assert previous in depends, current
+        # ...and for what it tags
+        assert any(d.endswith(("Table", "Database")) for d in depends), current
