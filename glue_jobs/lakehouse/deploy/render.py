@@ -72,8 +72,11 @@ def _sample_lake(workdir: Path) -> str:
     lake = str(workdir / "lake")
     cli = [sys.executable, "-m", "lakehouse.cli"]
     common = ["--lake-root", lake]
+    print("render: running the workflow on a small sample to read the table schemas (~2 min)")
     subprocess.run(
-        [*cli, "generate", *common, "--scale", "0.01", "--date", SAMPLE_DATE], check=True
+        [*cli, "generate", *common, "--scale", "0.01", "--date", SAMPLE_DATE],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     subprocess.run(
         [*cli, "workflow", "run", "daily_batch", *common, "--batch-date", SAMPLE_DATE],
