@@ -102,6 +102,7 @@ class Contract:
     on_schema_break: str = "fail"
     on_unreadable_batch: str = "continue"
     allow_empty_files: bool = False
+    domain: str = ""  # the ODCS ``domain`` (crm, sales…): the table's LF-Tag in AWS
 
     @property
     def primary_key(self) -> list[str]:
@@ -225,6 +226,7 @@ def parse_contract(doc: dict[str, Any], origin: str) -> Contract:
             contract_custom, "onUnreadableBatch", "continue", BATCH_POLICIES, origin
         ),
         allow_empty_files=contract_custom.get("allowEmptyFiles", "false").lower() == "true",
+        domain=str(doc.get("domain") or ""),
     )
 
 

@@ -10,12 +10,11 @@ inherited value, which is what keeps PII columns out of the analysts' tag-policy
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from lakehouse.deploy import pii
-from lakehouse.dq.ast import DynamicExpr, Rule
+from lakehouse.deploy.cfn_yaml import logical_id
 from lakehouse.dq.parser import parse
 from lakehouse.resources import folder
 
@@ -112,10 +111,6 @@ def _chain_tag_associations(resources: dict[str, Any]) -> None:
         previous = logical
 
 
-def logical_id(*parts: str) -> str:
-    return "".join(p.capitalize() for part in parts for p in re.split(r"[^A-Za-z0-9]", part) if p)
-
-
 def _tags(**values: str) -> list[dict[str, Any]]:
     return [
         {"CatalogId": {"Ref": "AWS::AccountId"}, "TagKey": key, "TagValues": [value]}
@@ -191,18 +186,13 @@ def _column_tags(table: TableSchema, columns: list[str]) -> dict[str, Any]:
     }
 
 
-def _uses_history(rule: Rule) -> bool:
-    conditions = [c for c in (rule.condition, rule.threshold) if c is not None]
-    return any(isinstance(v, DynamicExpr) and v.uses_history for c in conditions for v in c.values)
-
-
 def catalog_ruleset(text: str, source: str) -> str:
     """The part of a gate ruleset Glue can evaluate on the catalog table alone."""
     ruleset = parse(text, source=source)
     kept, dropped = [], []
     for rule in ruleset.rules:
         leaves = list(rule.leaves())
-        if any(r.rule_type in CROSS_DATASET_RULES or _uses_history(r) for r in leaves):
+        if any(r.rule_type in CROSS_DATASET_RULES or r.uses_history for r in leaves):
             dropped.append(rule.text)
         else:
             kept.append(rule.text)

@@ -6,6 +6,7 @@ work on plain dicts. Dumping writes plain YAML in the long form, which CloudForm
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,10 @@ _Dumper.add_representer(str, _str)
 def dumps(template: dict[str, Any]) -> str:
     """YAML for ``template``: keys in the given order, multi-line strings as literal blocks."""
     return yaml.dump(template, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
+
+
+def logical_id(*parts: str) -> str:
+    """A CloudFormation logical id from names: ``("bronze", "dq_rows", "Table")`` ->
+    ``BronzeDqRowsTable`` (each word's first letter upper-cased, the rest kept)."""
+    words = (w for part in parts for w in re.split(r"[^A-Za-z0-9]", part) if w)
+    return "".join(w[0].upper() + w[1:] for w in words)

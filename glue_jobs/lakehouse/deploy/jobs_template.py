@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from lakehouse.deploy.cfn_yaml import logical_id
 from lakehouse.workflow.definition import JobDefinition, TriggerDefinition, WorkflowDefinition
 
 GLUE_VERSION = "5.0"
@@ -104,12 +105,8 @@ def pinned_module(project: Path, package: str) -> str:
     raise ValueError(f"{package} is not pinned in requirements.txt")
 
 
-def _logical_id(name: str, suffix: str) -> str:
-    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]", name) if part) + suffix
-
-
 def job_logical_id(name: str) -> str:
-    return _logical_id(name, "Job")
+    return logical_id(name, "Job")
 
 
 def default_arguments(project: Path, job: JobDefinition) -> dict[str, Any]:
@@ -315,7 +312,7 @@ def render_jobs(project: Path, workflow: WorkflowDefinition) -> dict[str, Any]:
     for trigger in workflow.triggers:
         rendered = _trigger(trigger, streaming, trigger.is_start)
         if rendered is not None:
-            resources[_logical_id(trigger.name, "Trigger")] = rendered
+            resources[logical_id(trigger.name, "Trigger")] = rendered
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"Lakehouse Glue jobs, workflow and triggers. GENERATED from {WORKFLOW_FILE} "

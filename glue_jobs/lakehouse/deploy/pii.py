@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from functools import cache
 
-import yaml
-
 from lakehouse.contracts import load_contract
 from lakehouse.contracts.model import Contract
 from lakehouse.layers import column_lineage as cl
@@ -21,20 +19,14 @@ PLATFORM_DOMAIN = "platform"
 
 
 @cache
-def _contract_docs() -> dict[str, tuple[Contract, str]]:
-    """``bronze table -> (contract, its domain)`` for every contract."""
+def contracts() -> dict[str, Contract]:
+    """Every contract, by its Bronze table (``bronze.hubspot_contacts``)."""
     found = {}
     for entry in folder("contracts").iterdir():
         if entry.name.endswith(".yaml"):
             contract = load_contract(entry.name.removesuffix(".yaml"))
-            domain = yaml.safe_load(entry.read_text(encoding="utf-8")).get("domain")
-            found[contract.table] = (contract, str(domain or PLATFORM_DOMAIN))
+            found[contract.table] = contract
     return found
-
-
-def contracts() -> dict[str, Contract]:
-    """Every contract, by its Bronze table (``bronze.hubspot_contacts``)."""
-    return {table: contract for table, (contract, _) in _contract_docs().items()}
 
 
 @cache
@@ -62,13 +54,13 @@ def _first_source_table(table: str) -> str:
 def domain_of(table: str) -> str:
     """The table's data domain: its contract's, or that of the table its rows come from
     (the source of its first column); DQ and audit tables are the platform's."""
-    if table in _contract_docs():
-        return _contract_docs()[table][1]
+    if table in contracts():
+        return contracts()[table].domain or PLATFORM_DOMAIN
     if table in cl.COLUMN_LINEAGE:
         return domain_of(_first_source_table(table))
     database, name = table.split(".")
     if database == "quarantine":
         for candidate in (f"bronze.{name}", f"silver.{name}"):
-            if candidate in _contract_docs() or candidate in cl.COLUMN_LINEAGE:
+            if candidate in contracts() or candidate in cl.COLUMN_LINEAGE:
                 return domain_of(candidate)
     return PLATFORM_DOMAIN

@@ -390,6 +390,11 @@ class Matches:
 Condition: TypeAlias = Comparison | Between | InList | Matches
 
 
+def condition_uses_history(cond: Condition) -> bool:
+    """Whether ``cond`` compares with earlier runs' metrics (``last(k)`` and friends)."""
+    return any(isinstance(v, DynamicExpr) and v.uses_history for v in cond.values)
+
+
 # --------------------------------------------------------------------------- rules
 
 
@@ -458,6 +463,13 @@ class Rule:
     @property
     def is_composite(self) -> bool:
         return False
+
+    @property
+    def uses_history(self) -> bool:
+        """Whether the rule's condition or threshold reads earlier runs' metrics (``last(k)``)."""
+        return any(
+            condition_uses_history(c) for c in (self.condition, self.threshold) if c is not None
+        )
 
     def __str__(self) -> str:
         return self.text

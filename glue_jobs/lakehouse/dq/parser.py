@@ -82,6 +82,7 @@ from lakehouse.dq.ast import (
     WhitespacesOnlyValue,
     aggregate_expression,
     column_mappings,
+    condition_uses_history,
     quote,
     reference_columns,
     split_columns,
@@ -1106,7 +1107,7 @@ class _Builder:
             )
         assert spec is not None
         checked = self.check_kind(cond, tree, kinds, spec.name, allow_null=True)
-        if checked is not None and not spec.dynamic and _uses_history(checked):
+        if checked is not None and not spec.dynamic and condition_uses_history(checked):
             self.error(
                 f"{spec.name} does not support dynamic rules (last(...)) in its condition", tree
             )
@@ -1114,7 +1115,7 @@ class _Builder:
         return checked
 
     def check_threshold(self, cond: Condition, spec: RuleTypeSpec, mod: Tree) -> Condition | None:
-        if _uses_history(cond) and not (spec.dynamic or spec.dynamic_in_threshold):
+        if condition_uses_history(cond) and not (spec.dynamic or spec.dynamic_in_threshold):
             self.error(
                 f"{spec.name} does not support dynamic rules (last(...)) in its threshold", mod
             )
@@ -1361,10 +1362,6 @@ def _last_before_modifiers(node: Tree) -> Tree | Token:
             break
         last = c
     return last
-
-
-def _uses_history(cond: Condition) -> bool:
-    return any(isinstance(v, DynamicExpr) and v.uses_history for v in cond.values)
 
 
 def _coerce_dates(cond: Condition, kinds: frozenset[str]) -> Condition:

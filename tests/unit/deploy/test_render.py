@@ -52,7 +52,7 @@ def test_catalog_template_is_rendered_from_the_current_contracts_lineage_and_rul
     )
 
 
-def test_a_changed_workflow_makes_the_rendered_jobs_template_differ(tmp_path):
+def test_a_changed_workflow_makes_the_rendered_jobs_template_differ():
     workflow = load_workflow(PROJECT / render.WORKFLOW_FILE)
     data = loads((PROJECT / render.WORKFLOW_FILE).read_text())
     data["Jobs"]["dq_gold"]["Timeout"] = 45
